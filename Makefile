@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+DATA ?= data_files/demo
+
+.PHONY: install run demo-data test lint bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo-data: generate the demo dataset if data_files/ has none, prepare it, train the default models
+demo-data: install
+	$(PY) -m recsys bootstrap --data $(DATA)
+
+## run: set up and open the dashboard on the demo data
+run: demo-data
+	$(PY) -m streamlit run app.py
+
+## test: set up and run every test (browser tests included)
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

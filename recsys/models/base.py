@@ -1,0 +1,291 @@
+"""The one contract every recommender follows.
+
+Modelled on ``implicit``'s ``RecommenderBase`` and LensKit's per-epoch training hook:
+
+* ``fit(train, *, val=None, callback=None)`` learns from an :class:`~recsys.interactions.Interactions`
+  matrix and calls ``callback(epoch, metrics)`` after every epoch (``metrics`` holds at least
+  ``train_loss``, ``val_loss`` and ``seconds`` for iterative models), so the dashboard, the CLI progress
+  bar and the tests share one hook;
+* ``score_users(rows)`` gives dense scores over every track for trained users (what evaluation uses);
+* ``member_scores(user_ids, history=...)`` gives per-member scores for a group, folding in members the
+  model was not trained on, or falling back to popularity;
+* ``recommend(user_ids, n, ...)`` aggregates members' scores into one ranked group list (a DataFrame);
+* ``save(path)`` / ``load(path)`` write and read a ``.pt`` file of tensors and plain values only.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recsys.errors import ConfigError, UnknownUserError
+from recsys.interactions import Interactions
+
+__all__ = ["TrainCallback", "MemberScores", "Recommender", "MEMBER_STATUSES"]
+
+TrainCallback = Callable[[int, dict[str, float]], None]
+"""``callback(epoch, metrics)``: ``epoch`` counts from 1; ``metrics`` maps names to floats."""
+
+MEMBER_STATUSES = ("trained", "folded_in", "fallback")
+
+
+@dataclass(frozen=True)
+class MemberScores:
+    """Scores of each group member over every track.
+
+    Attributes
+    ----------
+    user_ids : list
+        The members, in the order asked.
+    scores : numpy.ndarray
+        ``float32`` array ``(len(user_ids), n_items)``; higher is better.
+    status : list of str
+        Per member: ``"trained"`` (the model learned this user), ``"folded_in"`` (not trained on, scored
+        from its history) or ``"fallback"`` (no usable history: popularity scores).
+    seen : list of numpy.ndarray
+        Per member, the track indices in its known history (training row or ``history`` row).
+    """
+
+    user_ids: list
+    scores: np.ndarray
+    status: list[str]
+    seen: list[np.ndarray]
+
+
+class Recommender(ABC):
+    """Base class of every model. Subclasses set ``kind`` and ``config_class``.
+
+    Attributes set by :meth:`fit` (and restored by :meth:`load`): ``user_ids`` and ``item_ids`` (the
+    encoders, as plain id arrays), ``train`` (the training :class:`Interactions`), ``history`` (one dict
+    per epoch, as passed to the callback) and ``fingerprint`` (of the data trained on, when known).
+    """
+
+    kind: ClassVar[str]
+    config_class: ClassVar[type]
+
+    def __init__(self, config: Any | None = None) -> None:
+        self.config = config if config is not None else self.config_class()
+        if not isinstance(self.config, self.config_class):
+            raise ConfigError(
+                f"{type(self).__name__} needs a {self.config_class.__name__}, "
+                f"got {type(self.config).__name__}"
+            )
+        self.train: Interactions | None = None
+        self.history: list[dict[str, float]] = []
+        self.fingerprint: str | None = None
+        self.metrics: dict[str, float] = {}
+
+    # -- learning ------------------------------------------------------------------------------
+    @abstractmethod
+    def fit(
+        self,
+        train: Interactions,
+        *,
+        val: Interactions | None = None,
+        callback: TrainCallback | None = None,
+    ) -> Self:
+        """Learn from ``train`` (and report on ``val`` after every epoch, if given)."""
+
+    @abstractmethod
+    def score_users(self, rows: np.ndarray) -> np.ndarray:
+        """Scores over every track for trained users.
+
+        Parameters
+        ----------
+        rows : numpy.ndarray
+            Row indices into ``self.train`` (``self.train.user_index(ids)``).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``float32`` array ``(len(rows), n_items)``.
+        """
+
+    # -- group recommendation -------------------------------------------------------------------
+    @property
+    def user_ids(self) -> np.ndarray:
+        """Original ids of the trained users (row order)."""
+        return self._fitted().user_ids
+
+    @property
+    def item_ids(self) -> np.ndarray:
+        """Original ids of the tracks (column order)."""
+        return self._fitted().item_ids
+
+    def popularity(self) -> np.ndarray:
+        """Per-track popularity in training: number of users with a positive score, ``float32``."""
+        train = self._fitted()
+        return np.asarray((train.matrix > 0).sum(axis=0), dtype=np.float32).ravel()
+
+    def fold_in(self, items: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Scores over every track for a user the model was not trained on.
+
+        The default scores the user's history directly (the basic model's rule): tracks the user
+        scored get their score, ties broken by popularity. Factor models override this with a
+        least-squares solve against their fixed track factors.
+        """
+        pop = self.popularity()
+        out = pop / (pop.max() + 1.0) if pop.size else pop
+        out = out.astype(np.float32)
+        out[items] += scores.astype(np.float32) + 1.0
+        return out
+
+    def member_scores(
+        self, user_ids: Sequence, *, history: Interactions | None = None
+    ) -> MemberScores:
+        """Per-member scores over every track.
+
+        Parameters
+        ----------
+        user_ids : sequence
+            Member ids (original ids).
+        history : Interactions, optional
+            Known listening of users the model may not have been trained on (for the dashboard and
+            the CLI, the whole prepared dataset), on the same track ids as the model. A member not
+            trained but in ``history`` with at least one track is folded in; with none, it falls back
+            to popularity.
+
+        Raises
+        ------
+        UnknownUserError
+            A member is neither a trained user nor a row of ``history``.
+        """
+        train = self._fitted()
+        if len(user_ids) == 0:
+            raise UnknownUserError("the group is empty: give at least one user id")
+        if history is not None and not np.array_equal(history.item_ids, train.item_ids):
+            history = _realign(history, train.item_ids)
+        rows = np.empty((len(user_ids), train.n_items), dtype=np.float32)
+        status: list[str] = []
+        seen: list[np.ndarray] = []
+        for k, uid in enumerate(user_ids):
+            if train.has_user(uid):
+                row = int(train.user_index([uid])[0])
+                rows[k] = self.score_users(np.array([row]))[0]
+                items = train.user_items(row)[0]
+                if history is not None and history.has_user(uid):
+                    items = np.union1d(items, history.user_items(int(history.user_index([uid])[0]))[0])
+                status.append("trained")
+                seen.append(items)
+            elif history is not None and history.has_user(uid):
+                items, scores = history.user_items(int(history.user_index([uid])[0]))
+                if len(items):
+                    rows[k] = self.fold_in(items, scores)
+                    status.append("folded_in")
+                else:
+                    rows[k] = self.popularity()
+                    status.append("fallback")
+                seen.append(items)
+            else:
+                raise UnknownUserError(f"unknown user id {uid!r}: not in the training data or history")
+        return MemberScores(user_ids=list(user_ids), scores=rows, status=status, seen=seen)
+
+    def recommend(
+        self,
+        user_ids: Sequence,
+        n: int = 10,
+        *,
+        strategy: str = "average",
+        history: Interactions | None = None,
+        exclude_seen: bool = False,
+        **strategy_options: Any,
+    ) -> pd.DataFrame:
+        """Recommend ``n`` tracks to a group (a group of one is a single user).
+
+        Parameters
+        ----------
+        user_ids : sequence
+            The members' original ids.
+        n : int
+            Length of the list.
+        strategy : str
+            Aggregation strategy of :func:`recsys.group.aggregate` (``average`` by default).
+        history : Interactions, optional
+            See :meth:`member_scores`.
+        exclude_seen : bool
+            Leave out tracks any member already has in their history (discovery).
+        **strategy_options
+            Passed to :func:`recsys.group.aggregate` (e.g. ``threshold`` for the veto strategy).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per track, best first: ``rank`` (1-based), ``track_id``, ``score`` (the group's
+            aggregated score), then per member ``score[<user_id>]`` (normalised member score) and
+            ``rank[<user_id>]`` (the track's rank in that member's own list). ``attrs["members"]`` maps
+            each member id to its status (see :class:`MemberScores`).
+        """
+        from recsys.group import aggregate  # local: group aggregation is its own module
+
+        if n < 1:
+            raise ConfigError(f"n must be at least 1, got {n}")
+        members = self.member_scores(user_ids, history=history)
+        exclude = None
+        if exclude_seen:
+            exclude = np.zeros(self._fitted().n_items, dtype=bool)
+            for items in members.seen:
+                exclude[items] = True
+        result = aggregate(members.scores, strategy=strategy, n=n, exclude=exclude, **strategy_options)
+        frame = pd.DataFrame(
+            {
+                "rank": np.arange(1, len(result.items) + 1),
+                "track_id": self.item_ids[result.items],
+                "score": result.group_scores,
+            }
+        )
+        for k, uid in enumerate(members.user_ids):
+            frame[f"score[{uid}]"] = result.member_scores[k]
+            frame[f"rank[{uid}]"] = result.member_ranks[k]
+        frame.attrs["members"] = dict(zip(members.user_ids, members.status, strict=True))
+        frame.attrs["strategy"] = strategy
+        return frame
+
+    # -- persistence ----------------------------------------------------------------------------
+    @abstractmethod
+    def _state(self) -> dict[str, torch.Tensor]:
+        """The learned tensors (besides the training matrix, which the base class stores)."""
+
+    @abstractmethod
+    def _set_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`_state` returned."""
+
+    def config_dict(self) -> dict[str, Any]:
+        """The config as plain values."""
+        return asdict(self.config)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model atomically to ``path`` (tensors and plain values only)."""
+        from recsys.models.io import write_model_file
+
+        return write_model_file(self, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recommender:
+        """Read a model file written by :meth:`save` (never unpickles arbitrary objects)."""
+        from recsys.models.io import read_model_file
+
+        model = read_model_file(path)
+        if cls is not Recommender and not isinstance(model, cls):
+            from recsys.errors import ModelError
+
+            raise ModelError(f"{path} holds a '{model.kind}' model, not a {cls.__name__}")
+        return model
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _fitted(self) -> Interactions:
+        if self.train is None:
+            from recsys.errors import ModelError
+
+            raise ModelError(f"the {self.kind} model is not trained yet: call fit() or load()")
+        return self.train
+
+
+def _realign(history: Interactions, item_ids: np.ndarray) -> Interactions:
+    return Interactions.from_frame(history.to_frame(), user_ids=history.user_ids, item_ids=item_ids)
