@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DATA ?= data_files/demo
 
-.PHONY: install run demo-data test lint bench clean
+.PHONY: install browser run demo-data test lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ demo-data: install
 run: demo-data
 	$(PY) -m streamlit run app.py
 
+## browser: Debian's Chromium for the end-to-end tests (installed when missing and we are root)
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -q && apt-get install -y -q chromium; fi
+
 ## test: set up and run every test (browser tests included)
-test: install
+test: install browser
 	$(PY) -m pytest
 
 lint: install
