@@ -1,0 +1,288 @@
+"""Model files: tensors and plain values only, written atomically, read without unpickling.
+
+The notebook pickled its ID encoders into the checkpoint, so loading a model meant running whatever
+code the file named. A model file here is a ``torch.save`` of one dict of tensors, lists, dicts,
+strings and numbers, and it is read with ``torch.load(..., weights_only=True)`` only, which refuses
+anything else. Layout (``version`` 1)::
+
+    {"format": "recsys-model", "version": 1, "kind": "wmf", "config": {...},
+     "user_ids": [...], "item_ids": [...],                  # the encoders, as plain id lists
+     "train": {"indptr", "indices", "data": tensors, "shape": [n_users, n_items]},
+     "tensors": {...},                                       # model._state()
+     "history": [{...}, ...], "fingerprint": "...", "metrics": {...},
+     "created": "2024-01-31T12:00:00+00:00"}
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import pickle
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from recsys.errors import ModelError
+from recsys.interactions import Interactions
+
+if TYPE_CHECKING:
+    from recsys.models.base import Recommender
+
+__all__ = ["FORMAT", "VERSION", "write_model_file", "read_model_file", "check_fingerprint"]
+
+FORMAT = "recsys-model"
+VERSION = 1
+
+# What torch.load raises on a file that is not a readable torch archive of allowed types: a missing
+# or unreadable path (OSError), an empty file (EOFError), a truncated or damaged zip archive
+# (RuntimeError from the stream reader, BadZipFile), a plain pickle or any object that is not a
+# tensor or plain value (UnpicklingError from the weights-only unpickler), garbage bytes.
+_LOAD_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    RuntimeError,
+    pickle.UnpicklingError,
+    zipfile.BadZipFile,
+    ValueError,
+    UnicodeDecodeError,
+    AttributeError,
+    ImportError,
+)
+
+
+def write_model_file(model: Recommender, path: str | Path) -> Path:
+    """Write a trained model to ``path`` atomically.
+
+    The file is first written to a temporary file in the same folder, flushed to disk, then renamed
+    over ``path`` (``os.replace``), so a crash never leaves a half-written model under that name.
+
+    Parameters
+    ----------
+    model : Recommender
+        A trained model.
+    path : str or pathlib.Path
+        Target file (its folder is created if needed).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ModelError
+        The model is not trained, or the file cannot be written.
+    """
+    path = Path(path)
+    payload = _payload(model)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ModelError(f"cannot write model file {path}: {exc}") from exc
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ModelError(f"cannot write model file {path}: {exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_model_file(path: str | Path) -> Recommender:
+    """Read a model file written by :func:`write_model_file`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The ``.pt`` file.
+
+    Returns
+    -------
+    Recommender
+        The model, of the class registered for the file's ``kind``, ready to recommend.
+
+    Raises
+    ------
+    ModelError
+        Naming the path: the file is missing, empty, truncated, not a torch file, holds objects other
+        than tensors and plain values, is not a recsys model, has an unsupported version or an unknown
+        kind, or its contents are inconsistent.
+    """
+    from recsys.models import MODELS  # local: the registry imports the model classes
+
+    path = Path(path)
+    if not path.exists():
+        raise ModelError(f"model file {path} does not exist")
+    if not path.is_file():
+        raise ModelError(f"model file {path} is not a file")
+    try:
+        with warnings.catch_warnings():
+            # The weights-only unpickler warns about pickle protocols before refusing a plain pickle.
+            warnings.simplefilter("ignore", UserWarning)
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+    except _LOAD_ERRORS as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, pickle.UnpicklingError):
+            reason = "it holds objects other than tensors and plain values (refused, never unpickled)"
+        elif isinstance(exc, EOFError):
+            reason = "the file is empty or truncated"
+        raise ModelError(f"{path} is not a readable model file: {reason}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelError(f"{path} is not a recsys model file (no format '{FORMAT}')")
+    version = payload.get("version")
+    if version != VERSION:
+        raise ModelError(f"{path} has model file version {version!r}; this program reads version {VERSION}")
+    kind = payload.get("kind")
+    if kind not in MODELS:
+        raise ModelError(f"{path} holds an unknown model kind {kind!r}; known kinds: {sorted(MODELS)}")
+    try:
+        return _restore(MODELS[kind], payload)
+    except ModelError as exc:
+        raise ModelError(f"{path}: {exc}") from exc
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ModelError(f"{path} is a damaged '{kind}' model file: {type(exc).__name__}: {exc}") from exc
+
+
+def check_fingerprint(
+    model: Recommender, prepared_fingerprint: str | None, *, source: str | Path | None = None
+) -> str | None:
+    """A warning when ``model`` was trained on other data than the data it is used with.
+
+    Parameters
+    ----------
+    model : Recommender
+        A trained or loaded model.
+    prepared_fingerprint : str or None
+        Fingerprint of the prepared data in use (``Prepared.fingerprint``).
+    source : str or pathlib.Path, optional
+        Where the model came from (named in the message).
+
+    Returns
+    -------
+    str or None
+        A message to show the user, or ``None`` when the fingerprints match or either is unknown.
+    """
+    if prepared_fingerprint is None or model.fingerprint is None:
+        return None
+    if str(model.fingerprint) == str(prepared_fingerprint):
+        return None
+    name = f"model {source}" if source is not None else f"the {model.kind} model"
+    return (
+        f"warning: {name} was trained on other data (fingerprint {str(model.fingerprint)[:12]}) than "
+        f"the data in use (fingerprint {str(prepared_fingerprint)[:12]}); users and tracks it did not see "
+        "are folded in or fall back to popularity, and its scores may not reflect this data"
+    )
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _payload(model: Recommender) -> dict[str, Any]:
+    train = model._fitted()
+    matrix = train.matrix.tocsr()
+    state = model._state()
+    for name, tensor in state.items():
+        if not isinstance(tensor, torch.Tensor):
+            raise ModelError(f"{model.kind} model state '{name}' is a {type(tensor).__name__}, not a tensor")
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": model.kind,
+        "config": _plain(model.config_dict()),
+        "user_ids": _plain(np.asarray(train.user_ids).tolist()),
+        "item_ids": _plain(np.asarray(train.item_ids).tolist()),
+        "train": {
+            "indptr": torch.from_numpy(np.ascontiguousarray(matrix.indptr, dtype=np.int64)),
+            "indices": torch.from_numpy(np.ascontiguousarray(matrix.indices, dtype=np.int64)),
+            "data": torch.from_numpy(np.ascontiguousarray(matrix.data, dtype=np.float32)),
+            "shape": [int(matrix.shape[0]), int(matrix.shape[1])],
+        },
+        "tensors": {name: tensor.detach().cpu().contiguous() for name, tensor in state.items()},
+        "history": _plain(list(model.history)),
+        "fingerprint": None if model.fingerprint is None else str(model.fingerprint),
+        "metrics": _plain(dict(model.metrics)),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars, tuples and paths to plain Python values the weights-only loader accepts."""
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, (int, str)) else k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Path):
+        return str(value)
+    raise ModelError(f"cannot store a {type(value).__name__} ({value!r}) in a model file")
+
+
+def _ids(values: list) -> np.ndarray:
+    # String ids come back as an object array, as pandas gives them; integer ids as int64.
+    if values and all(isinstance(v, str) for v in values):
+        return np.array(values, dtype=object)
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return np.array(values, dtype=np.int64)
+    return np.array(values, dtype=object)
+
+
+def _restore(cls: type[Recommender], payload: dict[str, Any]) -> Recommender:
+    from recsys.models import config_from_dict  # local: avoids an import cycle
+
+    config = config_from_dict(cls, payload["config"], error=ModelError)
+    model = cls(config)
+    user_ids = _ids(list(payload["user_ids"]))
+    item_ids = _ids(list(payload["item_ids"]))
+    tr = payload["train"]
+    shape = (int(tr["shape"][0]), int(tr["shape"][1]))
+    if shape != (len(user_ids), len(item_ids)):
+        raise ModelError(
+            f"training matrix shape {shape} does not match {len(user_ids)} x {len(item_ids)} ids"
+        )
+    matrix = sp.csr_matrix(
+        (tr["data"].numpy().astype(np.float32), tr["indices"].numpy(), tr["indptr"].numpy()),
+        shape=shape,
+    )
+    matrix.check_format(full_check=True)
+    model.train = Interactions(matrix=matrix, user_ids=user_ids, item_ids=item_ids)
+    tensors = payload["tensors"]
+    if not isinstance(tensors, dict) or not all(isinstance(t, torch.Tensor) for t in tensors.values()):
+        raise ModelError("its 'tensors' entry is not a dict of tensors")
+    model._set_state(dict(tensors))
+    model.history = [dict(h) for h in payload.get("history", [])]
+    model.fingerprint = payload.get("fingerprint")
+    model.metrics = dict(payload.get("metrics") or {})
+    model.created = payload.get("created")
+    return model
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename durable; not every platform lets a folder be opened (Windows), so best effort.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
