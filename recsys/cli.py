@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "generate",
     "prepare",
     "info",
+    "bootstrap",
     "train",
     "recommend",
     "evaluate",
