@@ -226,7 +226,12 @@ def _read(path: Path, size: int) -> ModelEntry:
             payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except Exception as exc:  # any unreadable file is listed with its reason, never crashes the table
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return ModelEntry(name=path.stem, path=path, kind=None, size_bytes=size, error=reason)
+        if "mmap" in reason or "zip" in reason.lower():
+            reason = "not a torch model archive"  # torch's own message speaks of mmap options
+        return ModelEntry(
+            name=path.stem, path=path, kind=None, size_bytes=size,
+            error=f"not a readable model file: {reason}",
+        )
     if not isinstance(payload, dict) or payload.get("format") != "recsys-model":
         return ModelEntry(
             name=path.stem, path=path, kind=None, size_bytes=size, error="not a recsys model file"
