@@ -34,6 +34,19 @@ __all__ = [
     "current_dataset",
     "set_dataset",
     "prepared_folder",
+    "dataset_info",
+    "list_datasets",
+    "prepare_dataset",
+    "ensure_demo",
+    "save_upload",
+    "require_prepared",
+    "use_dataset",
+    "cached_overview",
+    "date_range_text",
+    "model_table_columns",
+    "model_table",
+    "store_per_user_metrics",
+    "per_user_metrics",
     "load_prepared",
     "cached",
     "clear_caches",
@@ -92,6 +105,167 @@ def set_dataset(folder: str | Path) -> None:
 def prepared_folder(dataset: str | Path) -> Path:
     """Where the prepared tables of a raw dataset folder are written: ``<data root>/processed/<name>``."""
     return data_root() / "processed" / Path(dataset).name
+
+
+def dataset_info(dataset: str | Path | None = None) -> Any:
+    """:class:`~recsys.datasets.DatasetInfo` of a dataset folder (default: the one in use)."""
+    from recsys.datasets import dataset_info as _info
+
+    return _info(dataset if dataset is not None else current_dataset(), data_root())
+
+
+def list_datasets() -> list[Any]:
+    """The dataset folders under :func:`data_root` (:func:`recsys.datasets.list_datasets`)."""
+    from recsys.datasets import list_datasets as _list
+
+    return _list(data_root())
+
+
+def prepare_dataset(dataset: str | Path | None = None, *, force: bool = False) -> dict:
+    """Prepare a raw dataset folder (default: the one in use) with a progress bar; return the report.
+
+    Unchanged input is not reprocessed (the pipeline compares fingerprints) unless ``force``.
+    """
+    from recsys.pipeline import prepare
+
+    folder = Path(dataset if dataset is not None else current_dataset())
+    with StreamlitProgress(f"Preparing {folder.name}") as bar:
+        report = prepare(folder, prepared_folder(folder), force=force, progress=bar)
+    return report
+
+
+def ensure_demo(*, users: int = 1000, tracks: int = 5000, seed: int = 0) -> Path:
+    """Generate the demo dataset if it is absent (with a progress bar), prepare it, and use it.
+
+    Returns
+    -------
+    pathlib.Path
+        The demo's raw folder.
+    """
+    from recsys.demo import generate_dataset
+
+    folder = data_root() / DEMO_NAME
+    if not (folder / "sessions.jsonl").is_file():
+        with StreamlitProgress("Generating the demo data") as bar:
+            generate_dataset(folder, users=users, tracks=tracks, seed=seed, progress=bar)
+    prepare_dataset(folder)
+    set_dataset(folder)
+    return folder
+
+
+def save_upload(uploaded: Sequence[Any], name: str, *, max_bytes: int) -> Any:
+    """Validate and save uploaded JSON-lines files as a new dataset, prepare it, and use it.
+
+    Parameters
+    ----------
+    uploaded : sequence of streamlit UploadedFile
+        The files from ``st.file_uploader(accept_multiple_files=True)``.
+    name : str
+        Folder name of the new dataset.
+    max_bytes : int
+        Largest accepted file.
+
+    Returns
+    -------
+    recsys.datasets.DatasetInfo
+    """
+    from recsys.datasets import save_uploaded_dataset
+
+    files = {f.name: f.getvalue() for f in uploaded}
+    with StreamlitProgress(f"Validating and preparing {name}") as bar:
+        info = save_uploaded_dataset(files, data_root(), name, max_bytes=max_bytes, progress=bar)
+    set_dataset(info.path)
+    return info
+
+
+def use_dataset(name: str) -> Path:
+    """Use the dataset folder ``<data root>/<name>``, preparing it first (with progress) when needed."""
+    from recsys.errors import DataError
+
+    info = dataset_info(data_root() / name)
+    if info.missing:
+        raise DataError(f"dataset {name!r} is missing {', '.join(info.missing)}", file=str(info.path))
+    if not info.prepared:
+        prepare_dataset(info.path)
+    set_dataset(info.path)
+    return info.path
+
+
+def cached_overview(prepared: Any) -> Any:
+    """:func:`recsys.exploration.overview` of the data, once per data version."""
+    from recsys.exploration import overview
+
+    return cached(overview, prepared)
+
+
+def date_range_text(start: Any, end: Any) -> str:
+    """``"2024-01-03 – 2024-06-30"`` for two timestamps (``"—"`` when absent)."""
+    if start is None or end is None:
+        return "—"
+    return f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+
+
+def model_table_columns(table: Any) -> dict[str, Any]:
+    """``st.dataframe`` column settings for :func:`model_table`: metrics to 4 decimals, readable names."""
+    from recsys.model_catalog import HEADLINE_METRICS
+
+    config: dict[str, Any] = {
+        m: st.column_config.NumberColumn(m, format="%.4f") for m in HEADLINE_METRICS if m in table.columns
+    }
+    config["matches_data"] = st.column_config.CheckboxColumn("fits data", help="trained on the data in use")
+    config["size_mb"] = st.column_config.NumberColumn("MiB", format="%.2f")
+    return config
+
+
+def require_prepared(page: str) -> Any:
+    """The prepared data in use, or a message with a link Home and ``st.stop()`` when there is none.
+
+    Errors while loading are shown with ``st.error`` (then the page stops too).
+    """
+    info = dataset_info()
+    if not info.prepared:
+        st.info(
+            f"The dataset **{info.name}** is not prepared yet ({info.status}). "
+            "Prepare it, or pick another dataset, on the Home page.",
+            icon=":material/info:",
+        )
+        st.page_link("app.py", label="Go to Home", icon=":material/home:")
+        st.stop()
+    with show_error("Could not load the prepared data"):
+        return load_prepared()
+    st.stop()
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def _model_table(folder: str, fingerprint: str | None, listing: tuple) -> Any:
+    from recsys.model_catalog import catalog_table
+
+    return catalog_table(folder, fingerprint=fingerprint)
+
+
+def model_table(fingerprint: str | None = None) -> Any:
+    """The saved models in :func:`model_root` (:func:`recsys.model_catalog.catalog_table`), cached
+    until a file is added, removed or rewritten."""
+    folder = model_root()
+    listing = tuple(
+        sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.pt")) if folder.is_dir() else ()
+    )
+    return _model_table(str(folder), fingerprint, listing)
+
+
+# -- per-user metrics shared between pages -----------------------------------------------------
+_PER_USER_KEY = "shared.per_user_metrics"
+
+
+def store_per_user_metrics(model: str, fingerprint: str, per_user: Any) -> None:
+    """Remember a model's per-user metric table (the Evaluate page calls this) for the Data page."""
+    st.session_state.setdefault(_PER_USER_KEY, {})[(model, fingerprint)] = per_user
+
+
+def per_user_metrics(fingerprint: str) -> dict[str, Any]:
+    """Per-user metric tables stored this session for the data ``fingerprint``: model name -> table."""
+    stored = st.session_state.get(_PER_USER_KEY, {})
+    return {model: table for (model, fp), table in stored.items() if fp == fingerprint}
 
 
 # -- cached loading ----------------------------------------------------------------------------
@@ -215,13 +389,17 @@ class StreamlitProgress:
         self.done = 0
         self._bar = (container or st).progress(0.0, text=text)
 
-    def __call__(self, done: float, total: float | None = None, message: str | None = None) -> None:
-        """Report ``done`` of ``total`` steps (or a fraction in ``[0, 1]`` when ``total`` is omitted)."""
-        if total is not None:
-            self.total = int(total)
-        self.done = done
-        if message:
-            self.text = message
+    def __call__(self, *args: str | float) -> None:
+        """Report progress: ``(done, total)``, ``(fraction)``, ``(done, total, message)`` or
+        ``(message, done, total)``; a string argument becomes the label, the numbers are taken in order.
+        """
+        numbers = [a for a in args if not isinstance(a, str)]
+        for text in (a for a in args if isinstance(a, str)):
+            self.text = text
+        if len(numbers) >= 2 and numbers[1]:
+            self.total = int(numbers[1])
+        if numbers:
+            self.done = numbers[0]
         self._draw()
 
     def update(self, n: float = 1) -> None:
