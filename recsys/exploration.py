@@ -28,6 +28,7 @@ __all__ = [
     "genre_counts",
     "rejected_by_reason",
     "rejected_csv",
+    "cleaning_table",
     "sparsity_matrix",
     "pair_overlap",
     "user_overlap",
@@ -248,6 +249,28 @@ def rejected_by_reason(rejected: pd.DataFrame) -> pd.DataFrame:
     counts = rejected["reason"].astype(str).value_counts()
     table = pd.DataFrame({"reason": counts.index.astype(str), "rows": counts.to_numpy(np.int64)})
     return table.sort_values(["rows", "reason"], ascending=[False, True], ignore_index=True)
+
+
+def cleaning_table(report: dict) -> pd.DataFrame:
+    """The prepare report's cleaning rules as a table.
+
+    Parameters
+    ----------
+    report : dict
+        The pipeline's report, with ``rejected`` and ``repaired`` (rule -> rows) objects.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``rule``, ``action`` (``"removed"`` / ``"repaired"``), ``rows``; rules that touched no
+        row are kept (a zero is information), removed before repaired, then by rows descending.
+    """
+    parts = (("removed", report.get("rejected") or {}), ("repaired", report.get("repaired") or {}))
+    rows = [(str(rule), action, int(n)) for action, part in parts for rule, n in part.items()]
+    table = pd.DataFrame(rows, columns=["rule", "action", "rows"]).astype({"rows": np.int64})
+    table["_order"] = (table["action"] == "repaired").astype(int)
+    table = table.sort_values(["_order", "rows", "rule"], ascending=[True, False, True], ignore_index=True)
+    return table.drop(columns="_order")
 
 
 def rejected_csv(rejected: pd.DataFrame) -> bytes:

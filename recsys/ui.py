@@ -462,3 +462,70 @@ class LiveChart:
     def draw(self, history: Sequence[Mapping[str, float]]) -> None:
         """Redraw from a full history (e.g. a background job's list of epoch records)."""
         self._slot.plotly_chart(self.make_figure(history), width="stretch")
+
+
+# -- Data page sections ------------------------------------------------------------------------
+def cleaning_report(prepared: Any, overview: Any) -> None:
+    """The cleaning report: input/kept/removed/repaired counts, rows per rule, rejected rows download."""
+    from recsys import charts
+    from recsys.exploration import cleaning_table, rejected_csv
+
+    report = overview.report
+    table = cleaning_table(report)
+    removed = int(table.loc[table["action"] == "removed", "rows"].sum())
+    repaired = int(table.loc[table["action"] == "repaired", "rows"].sum())
+    cols = st.columns(4)
+    cols[0].metric("Input rows", f"{int(report.get('input_rows', 0)):,}")
+    cols[1].metric("Kept", f"{int(report.get('kept_rows', 0)):,}")
+    cols[2].metric("Removed", f"{removed:,}")
+    cols[3].metric("Repaired", f"{repaired:,}", help="kept after a fix (e.g. user id taken from the session)")
+    left, right = st.columns([3, 2])
+    chart_rows = table[table["action"] == "removed"].rename(columns={"rule": "reason"})
+    left.plotly_chart(charts.rejected_chart(chart_rows), key=key("data", "rejected_chart"))
+    right.dataframe(table, hide_index=True, key=key("data", "cleaning_table"))
+    rejected = prepared.rejected
+    right.download_button(
+        f"Download the {len(rejected):,} rejected rows (CSV)",
+        data=cached(lambda p: rejected_csv(p.rejected), prepared),
+        file_name=f"{Path(str(prepared.folder)).name}-rejected.csv",
+        mime="text/csv",
+        key=key("data", "rejected_download"),
+        disabled=rejected is None or len(rejected) == 0,
+        icon=":material/download:",
+    )
+
+
+def _evaluate_per_user(prepared: Any, model_name: str, model_file: str, mtime: int) -> Any:
+    """Per-user validation metrics of a saved model (all-tracks regime, threshold 1)."""
+    from recsys.evaluation import evaluate_model
+    from recsys.models import load_model
+
+    model = load_model(model_file)
+    train = getattr(model, "train", None) or prepared.matrix("train")
+    return evaluate_model(model, prepared.matrix("val", like=train), k=(10,), n_boot=100).per_user
+
+
+def overlap_vs_ndcg_section(page: str, prepared: Any, user_overlap: Any, metric: str = "ndcg@10") -> None:
+    """The overlap-vs-NDCG scatter: from per-user metrics the Evaluate page stored this session, or by
+    evaluating a saved model here on request."""
+    from recsys import charts
+    from recsys.exploration import overlap_vs_metric
+
+    tables = dict(per_user_metrics(str(prepared.fingerprint)))
+    saved = model_table(str(prepared.fingerprint))
+    usable = saved[(saved["error"].isna()) & (saved["matches_data"].fillna(False))] if len(saved) else saved
+    options = sorted(set(tables) | set(usable["name"] if len(usable) else []))
+    if not options:
+        st.info("Train a model on this dataset (Train page) to compare each user's overlap with its NDCG.",
+                icon=":material/info:")
+        return
+    choice = st.selectbox("Model", options, key=key(page, "overlap_model"))
+    if choice not in tables:
+        path = model_root() / f"{choice}.pt"
+        if not st.button(f"Evaluate {choice} on the validation split", key=key(page, "overlap_eval")):
+            return
+        with st.spinner(f"Evaluating {choice}..."):
+            tables[choice] = cached(_evaluate_per_user, prepared, choice, str(path), path.stat().st_mtime_ns)
+        store_per_user_metrics(choice, str(prepared.fingerprint), tables[choice])
+    joined = overlap_vs_metric(user_overlap, tables[choice], metric)
+    st.plotly_chart(charts.overlap_vs_metric_chart(joined, metric, choice), key=key(page, "overlap_vs"))
