@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from recsys.errors import ConfigError
-from recsys.group import STRATEGIES, aggregate, member_ranks, normalise, top_n
+from recsys.group import STRATEGIES, aggregate, group_list, member_ranks, normalise, top_n
 
 # Member 0 normalised: [1, 1/3, 2/3, 0]; member 1: [0, 1, 1, 1/2].
 TABLE = np.array([[3.0, 1.0, 2.0, 0.0], [0.0, 2.0, 2.0, 1.0]])
@@ -144,3 +144,11 @@ def test_bad_input_is_a_clear_error() -> None:
         aggregate(TABLE, exclude=np.ones(4, dtype=bool))
     with pytest.raises(ConfigError, match="at least one member"):
         aggregate(np.zeros((0, 4)))
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_group_list_is_aggregate_without_ranks(strategy: str) -> None:
+    scores = np.random.default_rng(4).integers(0, 5, size=(3, 40)).astype(float)
+    exclude = np.arange(40) % 7 == 0
+    expected = aggregate(scores, strategy=strategy, n=8, exclude=exclude).items
+    assert group_list(scores, strategy=strategy, n=8, exclude=exclude).tolist() == expected.tolist()
