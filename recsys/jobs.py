@@ -35,6 +35,10 @@ __all__ = [
     "list_jobs",
     "forget_job",
     "check_model_name",
+    "progress_text",
+    "format_seconds",
+    "training_matrices",
+    "numbered",
 ]
 
 JOB_STATUSES = ("running", "done", "stopped", "failed")
@@ -359,3 +363,50 @@ def _headline(history: list[dict[str, float]]) -> dict[str, float]:
     keep["epochs"] = float(len(history))
     keep["train_seconds"] = float(sum(row.get("seconds", 0.0) for row in history))
     return keep
+
+
+def format_seconds(seconds: float | None) -> str:
+    """``"1 h 02 min"``, ``"3 min 05 s"``, ``"12 s"``, ``"0.4 s"``; ``"?"`` for ``None``."""
+    if seconds is None or seconds != seconds:
+        return "?"
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def progress_text(job: TrainingJob) -> str:
+    """One line for a progress bar: status, epochs, elapsed and time left, last losses."""
+    prog = job.progress()
+    parts = [f"{job.name} ({job.kind}): epoch {prog.epochs_done}/{prog.epochs_total}"]
+    if job.finished:
+        parts.append(f"{job.status} in {format_seconds(prog.elapsed)}")
+    else:
+        parts.append(f"{format_seconds(prog.elapsed)} elapsed")
+        parts.append(f"about {format_seconds(prog.remaining)} left" if prog.remaining is not None
+                     else "estimating time left")
+        if job.stop_requested:
+            parts.append("stopping after this epoch")
+    history = job.history()
+    if history:
+        last = history[-1]
+        parts.extend(f"{k.replace('_', ' ')} {last[k]:.4g}" for k in ("train_loss", "val_loss", "val_ndcg@10")
+                     if k in last)
+    return " · ".join(parts)
+
+
+def training_matrices(prepared: Any) -> tuple[Interactions, Interactions]:
+    """The training matrix and the validation matrix on its indices, from prepared data."""
+    train = prepared.matrix("train")
+    return train, prepared.matrix("val", like=train)
+
+
+def numbered(history: list[dict[str, float]]) -> list[dict[str, float]]:
+    """A saved model's history with each epoch's number (``epoch``, 1-based) where it is missing."""
+    return [{"epoch": i + 1, **row} for i, row in enumerate(history)]

@@ -53,6 +53,10 @@ __all__ = [
     "show_error",
     "StreamlitProgress",
     "LiveChart",
+    "load_model",
+    "settings_inputs",
+    "job_monitor",
+    "member_card_view",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -529,3 +533,146 @@ def overlap_vs_ndcg_section(page: str, prepared: Any, user_overlap: Any, metric:
         store_per_user_metrics(choice, str(prepared.fingerprint), tables[choice])
     joined = overlap_vs_metric(user_overlap, tables[choice], metric)
     st.plotly_chart(charts.overlap_vs_metric_chart(joined, metric, choice), key=key(page, "overlap_vs"))
+
+
+# -- Train, Evaluate and Group builder pages -----------------------------------------------------
+@st.cache_resource(show_spinner="Loading the model...", max_entries=16)
+def _load_model(path: str, mtime_ns: int) -> Any:
+    from recsys.models import load_model as _load
+
+    return _load(path)
+
+
+def load_model(name: str) -> Any:
+    """The saved model ``name`` from :func:`model_root`, loaded once per file version (shared between
+    sessions: callers must not mutate it).
+
+    Raises
+    ------
+    recsys.errors.ModelError
+        No such model, or an unreadable file.
+    """
+    from recsys.errors import ModelError
+    from recsys.model_catalog import model_path
+
+    path = model_path(name, model_root())
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise ModelError(f"no model named {name!r} in {model_root()}") from exc
+    return _load_model(str(path), mtime)
+
+
+def settings_inputs(kind: str, page: str) -> dict[str, Any]:
+    """Widgets for a model kind's hyperparameters (:func:`recsys.hyperparameters.settings_for`).
+
+    Main settings are drawn in two columns, the others in an "Advanced settings" expander; settings
+    the chosen WMF trainer does not use are disabled.
+
+    Returns
+    -------
+    dict
+        Setting name -> value, ready for :func:`recsys.models.create_model`.
+    """
+    from recsys.hyperparameters import settings_for
+
+    specs = settings_for(kind)
+    values: dict[str, Any] = {}
+    trainer_spec = next((s for s in specs if s.name == "trainer"), None)
+    trainer = None
+    if trainer_spec is not None:
+        trainer = st.segmented_control(
+            "Trainer", trainer_spec.choices, default=trainer_spec.default, help=trainer_spec.help,
+            key=key(page, f"{kind}.trainer"),
+        ) or trainer_spec.default
+        values["trainer"] = trainer
+    main = [s for s in specs if not s.advanced and s.name != "trainer"]
+    cols = st.columns(2)
+    for i, spec in enumerate(main):
+        values[spec.name] = _setting_widget(cols[i % 2], spec, kind, page, trainer)
+    advanced = [s for s in specs if s.advanced]
+    if advanced:
+        with st.expander("Advanced settings"):
+            for spec in advanced:
+                values[spec.name] = _setting_widget(st, spec, kind, page, trainer)
+    return values
+
+
+def _setting_widget(where: Any, spec: Any, kind: str, page: str, trainer: str | None) -> Any:
+    label = spec.name.replace("_", " ")
+    disabled = spec.trainer is not None and trainer is not None and spec.trainer != trainer
+    help_text = spec.help + (f" Used by the {spec.trainer} trainer only." if spec.trainer else "")
+    widget_key = key(page, f"{kind}.{spec.name}")
+    if spec.name == "sigmoid":
+        # The notebook's key is kept for its config, but WMF's squared loss needs raw scores.
+        return where.checkbox(label, value=False, disabled=True, help=help_text, key=widget_key)
+    if spec.type == "bool":
+        return where.checkbox(label, value=bool(spec.default), disabled=disabled, help=help_text,
+                              key=widget_key)
+    if spec.type == "choice":
+        index = spec.choices.index(spec.default) if spec.default in spec.choices else 0
+        return where.selectbox(label, spec.choices, index=index, disabled=disabled, help=help_text,
+                               key=widget_key)
+    if spec.type == "int":
+        return int(where.number_input(label, value=int(spec.default), step=1, disabled=disabled,
+                                      help=help_text, key=widget_key))
+    if spec.type == "optional_int":
+        value = where.number_input(label, value=spec.default, min_value=1, step=1, disabled=disabled,
+                                   help=help_text + " Leave empty for none.", placeholder="none",
+                                   key=widget_key)
+        return None if value is None else int(value)
+    if spec.type == "float":
+        return float(where.number_input(label, value=float(spec.default), format="%g", disabled=disabled,
+                                        help=help_text, key=widget_key))
+    return where.text_input(label, value=str(spec.default), disabled=disabled, help=help_text, key=widget_key)
+
+
+def job_monitor(page: str, name: str, *, poll_seconds: float = 1.0) -> None:
+    """Live view of the training job ``name``: progress bar with time left, loss and NDCG@10 curves, and
+    a Stop button. While the job runs the view re-draws itself every ``poll_seconds`` (a fragment); when
+    the job ends, the whole page re-runs once so the saved-models table shows the new file."""
+    from recsys import charts, jobs
+
+    job = jobs.get_job(name)
+    if job is None:
+        return
+    seen_key = key(page, f"monitor.{name}.{job.started_at}")
+    running = not job.finished
+
+    @st.fragment(run_every=poll_seconds if running else None)
+    def _view() -> None:
+        current = jobs.get_job(name)
+        if current is None:
+            return
+        prog = current.progress()
+        st.progress(prog.fraction, text=jobs.progress_text(current))
+        st.plotly_chart(charts.training_curves(current.history()), key=key(page, f"curves.{name}"))
+        if not current.finished:
+            st.button("Stop", key=key(page, f"stop.{name}"), icon=":material/stop_circle:",
+                      on_click=current.stop, disabled=current.stop_requested,
+                      help="End training cleanly after the current epoch (the model is saved).")
+        elif current.status == "failed":
+            st.error(f"Training {name} failed: {current.error}", icon=":material/error:")
+        elif current.saved:
+            st.success(f"{jobs.progress_text(current)} — saved to `{current.path}`",
+                       icon=":material/check_circle:")
+        if current.finished and running and not st.session_state.get(seen_key):
+            st.session_state[seen_key] = True
+            st.rerun(scope="app")
+
+    _view()
+
+
+def member_card_view(card: Any, where: Any = None) -> None:
+    """A bordered card for a :class:`recsys.group_builder.MemberCard`."""
+    box = (where or st).container(border=True)
+    box.markdown(f"**{card.name or 'user'}** · `{card.user_id}`" + (f" · {card.city}" if card.city else ""))
+    if card.favourite_genres:
+        box.caption("Says they like: " + ", ".join(card.favourite_genres))
+    if card.n_tracks == 0:
+        box.caption("No listening history.")
+        return
+    box.markdown("Listens to: " + ", ".join(f"{g} ({s:.0%})" for g, s in card.top_genres))
+    box.markdown("Top artists: " + ", ".join(a for a, _ in card.top_artists))
+    box.markdown("Top tracks: " + "; ".join(f"{t} — {a}" for t, a, _ in card.top_tracks[:3]))
+    box.caption(f"{card.n_tracks:,} tracks in their history")
