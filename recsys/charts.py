@@ -27,6 +27,10 @@ __all__ = [
     "overlap_share_chart",
     "overlap_vs_metric_chart",
     "training_curves",
+    "genre_affinity_chart",
+    "popularity_dispersion_chart",
+    "relistening_chart",
+    "SIGNAL_CHARTS",
 ]
 
 HEATMAP_SCALE = "Viridis"
@@ -288,3 +292,73 @@ def training_curves(history: Sequence[Mapping[str, float]]) -> go.Figure:
         yaxis2={"title": "NDCG@10", "overlaying": "y", "side": "right", "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.2},
     )
+
+
+# -- signal check (recsys.diagnostics) ---------------------------------------------------------
+def _small(fig: go.Figure, title: str, **kwargs: object) -> go.Figure:
+    return _layout(fig, title, height=260, legend={"orientation": "h", "y": -0.25}, **kwargs)
+
+
+def genre_affinity_chart(check: object) -> go.Figure:
+    """Per favourite genre: the share of its fans' plays in it, against independent plays and the
+    catalogue share (:func:`recsys.diagnostics.genre_affinity`'s ``tables["genres"]``)."""
+    table = check.tables.get("genres", pd.DataFrame())  # type: ignore[attr-defined]
+    table = table.head(12)
+    fig = go.Figure(
+        [
+            go.Bar(x=table["genre"], y=table["observed"], name="fans' plays",
+                   hovertemplate="%{x}: %{y:.1%} of fans' plays<extra></extra>"),
+            go.Bar(x=table["genre"], y=table["independent"], name="if independent",
+                   hovertemplate="%{x}: %{y:.1%} of all plays<extra></extra>"),
+            go.Bar(x=table["genre"], y=table["catalogue"], name="catalogue share",
+                   hovertemplate="%{x}: %{y:.1%} of tracks<extra></extra>"),
+        ]
+    )
+    return _small(fig, "Genre affinity", barmode="group", yaxis={"tickformat": ".0%"})
+
+
+def popularity_dispersion_chart(check: object) -> go.Figure:
+    """Tracks per play count against a Poisson spread (:func:`recsys.diagnostics.popularity_dispersion`)."""
+    table = check.tables.get("histogram", pd.DataFrame())  # type: ignore[attr-defined]
+    fig = go.Figure(
+        [
+            go.Bar(x=table["plays"], y=table["tracks"], name="tracks",
+                   hovertemplate="%{y:,} tracks with %{x} plays<extra></extra>"),
+            go.Scatter(x=table["plays"], y=table["poisson"], name="Poisson (random plays)", mode="lines",
+                       hovertemplate="%{y:,.1f} expected with %{x} plays<extra></extra>"),
+        ]
+    )
+    return _small(fig, "Plays per track", xaxis={"title": "plays"}, yaxis={"type": "log", "title": "tracks"})
+
+
+def relistening_chart(check: object) -> go.Figure:
+    """Per user: the share of validation pairs heard in training against the share expected if they
+    were independent of the user (:func:`recsys.diagnostics.relistening`); above the diagonal means
+    people re-listen."""
+    table = check.tables.get("users", pd.DataFrame())  # type: ignore[attr-defined]
+    pairs = np.maximum(table["pairs"].to_numpy(dtype=float), 1.0) if len(table) else np.array([])
+    observed = table["heard"].to_numpy(dtype=float) / pairs if len(table) else pairs
+    expected = table["expected"].to_numpy(dtype=float) / pairs if len(table) else pairs
+    top = float(max(observed.max(initial=0.0), expected.max(initial=0.0), 0.05))
+    fig = go.Figure(
+        [
+            go.Scatter(x=expected, y=observed, mode="markers", name="users",
+                       marker={"size": 5, "opacity": 0.6},
+                       hovertemplate="expected %{x:.1%}, heard %{y:.1%}<extra></extra>"),
+            go.Scatter(x=[0, top], y=[0, top], mode="lines", name="independence",
+                       line={"dash": "dash"}, hoverinfo="skip"),
+        ]
+    )
+    return _small(
+        fig, "Re-listening",
+        xaxis={"title": "expected if independent", "tickformat": ".0%"},
+        yaxis={"title": "heard in training", "tickformat": ".0%"},
+    )
+
+
+SIGNAL_CHARTS = {
+    "genre_affinity": genre_affinity_chart,
+    "relistening": relistening_chart,
+    "popularity_dispersion": popularity_dispersion_chart,
+}
+"""Check name -> small chart of its data, for the Data page's signal card."""
