@@ -5,11 +5,10 @@ so the dashboard, the CLI progress bar and the history stored in the model file 
 alike (one "epoch" whose only metric is its wall time; no ``train_loss`` since there is no loss).
 
 Scores every model gives, per member ``u`` and track ``i`` (``pop(i)`` = number of training users
-with a positive score for ``i``, ``P = max pop + 1``, so ``pop(i) / P`` lies in ``[0, 1)``):
+with a positive score for ``i``):
 
-* ``basic``: ``s_u(i) = r_u(i) + w * pop(i) / P`` where ``r_u(i)`` is the user's training score
-  (0 when absent) and ``w = popularity_weight`` (default ``1e-3``). A member not trained on is scored
-  the same way from its history. See :class:`BasicModel` for the group rule this gives.
+* ``basic``: the user's training score plus a small popularity term, shaped so that the group
+  aggregation ranks by the members' scores, then popularity (see :class:`BasicModel`).
 * ``popularity``: ``s_u(i) = pop(i)`` for everyone.
 * ``random``: ``s_u(i)`` uniform in ``[0, 1)``, drawn from a generator seeded with ``(seed, row)``.
 """
@@ -45,11 +44,11 @@ class BasicConfig:
     Attributes
     ----------
     popularity_weight : float
-        Weight ``w`` of the normalised popularity added to every score: small, so that popularity
-        only breaks ties and fills the list after the tracks the members scored.
+        Weight ``w`` of the popularity term (relative to the member's top score): small, so that
+        popularity only breaks ties and fills the list after the tracks the members scored.
     """
 
-    popularity_weight: float = 1e-3
+    popularity_weight: float = 1e-4
 
 
 @dataclass
@@ -131,12 +130,31 @@ class _Baseline(Recommender):
 class BasicModel(_Baseline):
     """The notebook's basic group model: the members' own training scores, then global popularity.
 
-    Each member scores track ``i`` with ``r_u(i) + w * pop(i) / P`` (module docstring). The default
-    ``average`` aggregation of :func:`recsys.group.aggregate` therefore ranks a group's tracks by the sum
-    of the members' training scores, ties broken and the rest of the list filled by global popularity,
-    which is the notebook's ``get_recommendations``. The rule is exact while sums of scores that differ
-    do so by more than ``w`` (scores are counts of plays and likes, so by at least 1 - far more than
-    ``w = 1e-3``); ties left after popularity go to the lower track index.
+    Member ``u`` scores track ``i`` as::
+
+        s_u(i) = r_u(i) + w * R_u * p(i) / P_u
+
+    with ``r_u(i)`` its training score (0 when absent), ``R_u`` its top score, ``p(i)`` the track's
+    popularity (training users with a positive score), ``P_u`` the largest popularity among the
+    member's top-scored tracks (those get ``+ w * R_u`` instead when ``P_u`` is 0, an unknown member's
+    history) and ``w = popularity_weight``. A member not trained on is scored by the same rule from its
+    history.
+
+    Why this shape. :func:`recsys.group.aggregate` min-max scales every member (favourite 1, least
+    liked 0). With the popularity term relative to the member's own top, every member's maximum is
+    exactly ``R_u (1 + w)`` and its minimum 0 (any track nobody played; or, with seen tracks
+    excluded, every candidate has ``r = 0``), so member ``u``'s scaled value is
+    ``(r_u(i) / R_u + w * p(i) / P_u) / (1 + w)`` and the default ``average`` strategy ranks by::
+
+        S(i) + w * p(i) * sum_u 1 / P_u,      S(i) = sum_u r_u(i) / R_u
+
+    That is the notebook's ``get_recommendations`` put on one scale: the sum of the members' training
+    scores (each member's divided by its top score), ties broken and the list filled with global
+    popularity, then the lower track index. A group of one gets exactly the notebook's order (score,
+    then popularity). Exact while (a) different sums ``S`` differ by more than the popularity term
+    (``w * p / P_u`` per member, at most ``w`` times the number of users) and (b) each member's
+    second-best score is below ``R_u (1 - w * p / P_u)``; both hold for play counts with the default
+    ``w = 1e-4``, which is also large enough to survive ``float32`` rounding of the scores.
     """
 
     kind = "basic"
@@ -147,25 +165,36 @@ class BasicModel(_Baseline):
         if not (isinstance(w, (int, float)) and 0 <= w < 1):
             raise ConfigError(f"popularity_weight must be in [0, 1), got {w!r}")
 
-    def _popularity_term(self) -> np.ndarray:
-        pop = self.popularity()
-        scale = float(self.config.popularity_weight) / (float(pop.max(initial=0.0)) + 1.0)
-        return (pop * scale).astype(np.float32)
+    def _scores(self, items: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """The rule above for one member, from its tracks and scores (float64 maths, float32 out)."""
+        pop = self.popularity().astype(np.float64)
+        r = np.zeros(pop.size, dtype=np.float64)
+        np.add.at(r, np.asarray(items, dtype=np.int64), np.asarray(scores, dtype=np.float64))
+        top_score = float(r.max(initial=0.0))
+        bonus = np.zeros_like(r)
+        if top_score > 0:
+            top = r == top_score
+            top_pop = float(pop[top].max())
+            if top_pop <= 0:
+                bonus[top] = 1.0  # keeps the member's maximum at R (1 + w) as for everyone
+                top_pop = 1.0
+        else:  # no positive score: popularity alone
+            top_score, top_pop = 1.0, 1.0
+        w = float(self.config.popularity_weight)
+        return (r + w * top_score * (pop + bonus) / top_pop).astype(np.float32)
 
     def score_users(self, rows: np.ndarray) -> np.ndarray:
-        """Each user's training scores plus the small popularity term, ``float32 (len(rows), n_items)``."""
+        """Each user's score by the rule above, ``float32 (len(rows), n_items)``."""
         train = self._fitted()
         rows = np.asarray(rows, dtype=np.int64)
-        out = np.tile(self._popularity_term(), (len(rows), 1))
-        sub = train.matrix[rows]
-        out += sub.toarray().astype(np.float32)
+        out = np.empty((len(rows), train.n_items), dtype=np.float32)
+        for k, row in enumerate(rows.tolist()):
+            out[k] = self._scores(*train.user_items(row))
         return out
 
     def fold_in(self, items: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """Score a user not trained on from its history, by the same rule as a trained user."""
-        out = self._popularity_term().copy()
-        np.add.at(out, np.asarray(items, dtype=np.int64), np.asarray(scores, dtype=np.float32))
-        return out
+        return self._scores(items, scores)
 
 
 class PopularityModel(_Baseline):

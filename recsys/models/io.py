@@ -138,7 +138,9 @@ def read_model_file(path: str | Path) -> Recommender:
     except _LOAD_ERRORS as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, pickle.UnpicklingError):
-            reason = "it holds objects other than tensors and plain values (refused, never unpickled)"
+            reason = (
+                "not a torch file of tensors and plain values (other objects are refused, never unpickled)"
+            )
         elif isinstance(exc, EOFError):
             reason = "the file is empty or truncated"
         raise ModelError(f"{path} is not a readable model file: {reason}") from exc
