@@ -180,9 +180,12 @@ def suggest_group(
         raise ConfigError(f"unknown group kind {kind!r}; choose one of {list(GROUP_KINDS)}")
     if size < 1 or size > history.n_users:
         raise ConfigError(f"group size must be between 1 and {history.n_users} users, got {size}")
-    groups = make_groups(history, n_groups=1, size=size, kind=kind, seed=seed)
-    rows = np.asarray(groups[0])
-    return [_plain_id(u) for u in history.user_ids[rows]]
+    # Only users with some listening can be judged similar or divergent.
+    active = np.flatnonzero(np.diff(history.matrix.indptr) > 0)
+    if active.size < size:
+        raise ConfigError(f"a group of {size} needs {size} users with listening history, got {active.size}")
+    groups = make_groups(active, 1, size, kind=kind, seed=seed, matrix=history.matrix)
+    return [_plain_id(u) for u in history.user_ids[np.asarray(groups[0])]]
 
 
 def _plain_id(value: Any) -> Any:

@@ -177,3 +177,28 @@ def test_playlist_exports(train, tracks) -> None:
     assert first["genres"] == table["genres"].iloc[0].split(", ")
     assert first["member_scores"] == {"101": pytest.approx(table["score[101]"].iloc[0]),
                                       "102": pytest.approx(table["score[102]"].iloc[0])}
+
+
+def test_suggest_group_kinds() -> None:
+    # two taste clusters: users 1-3 play a/b, users 4-6 play c/d; user 7 has no listening
+    frame = pd.DataFrame(
+        {
+            "user_id": [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6],
+            "track_id": ["a", "b", "a", "b", "a", "b", "c", "d", "c", "d", "c", "d"],
+            "score": [1.0] * 12,
+        }
+    )
+    history = Interactions.from_frame(frame, user_ids=np.arange(1, 8))
+    for seed in range(5):
+        similar = gb.suggest_group(history, "similar", size=3, seed=seed)
+        assert set(similar) in ({1, 2, 3}, {4, 5, 6})
+        divergent = gb.suggest_group(history, "divergent", size=2, seed=seed)
+        assert len({u <= 3 for u in divergent}) == 2  # one from each cluster
+        group = gb.suggest_group(history, "random", size=4, seed=seed)
+        assert len(set(group)) == 4 and 7 not in group and all(isinstance(u, int) for u in group)
+    first = gb.suggest_group(history, "random", size=3, seed=1)
+    assert gb.suggest_group(history, "random", size=3, seed=1) == first
+    with pytest.raises(ConfigError, match="group kind"):
+        gb.suggest_group(history, "odd")
+    with pytest.raises(ConfigError, match="needs 7 users"):
+        gb.suggest_group(history, "random", size=7)
