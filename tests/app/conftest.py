@@ -8,10 +8,13 @@ the real ``data_files/`` or ``model_files/``. The browser tests reuse :func:`bui
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_USERS, APP_TRACKS, APP_SEED = 60, 400, 0
@@ -44,10 +47,11 @@ def build_demo_root(base: Path, *, users: int = APP_USERS, tracks: int = APP_TRA
     models : tuple of str
         Model kinds to train with their default settings, each saved as ``<kind>.pt``.
     """
+    from recsys.pipeline import load_prepared, prepare
+
     from recsys.commands.train import train_and_save
     from recsys.demo import generate_dataset
     from recsys.models import create_model
-    from recsys.pipeline import prepare, load_prepared
 
     data, model_dir = base / "data", base / "models"
     generate_dataset(data / "demo", users=users, tracks=tracks, seed=APP_SEED)
@@ -62,6 +66,7 @@ def build_demo_root(base: Path, *, users: int = APP_USERS, tracks: int = APP_TRA
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory: pytest.TempPathFactory) -> DemoRoot:
     """The session's small prepared demo dataset and trained models."""
+    require(importlib.util.find_spec("recsys.pipeline") is not None, "recsys.pipeline (issue 2) is missing")
     return build_demo_root(tmp_path_factory.mktemp("app-demo"))
 
 

@@ -1,0 +1,48 @@
+"""In Chromium: open the app, see Home, open the Data page, see the signal card and the sparsity heatmap."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import LiveApp, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _wait_idle(page: object) -> None:
+    """Wait until Streamlit has finished running the script (no running indicator)."""
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)  # type: ignore[attr-defined]
+
+
+def test_home_then_data_page(live_app: LiveApp, browser_page: object) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(live_app.url)  # type: ignore[attr-defined]
+    expect(page.get_by_role("heading", name="Pozytywka group recommendations")).to_be_visible()
+    expect(page.get_by_text("Saved models")).to_be_visible()
+    expect(page.get_by_text("prepared", exact=True).first).to_be_visible()
+    _wait_idle(page)
+    screenshot(page, "home")
+
+    page.get_by_role("link", name=re.compile(r"^Data$")).first.click()
+    expect(page.get_by_text(re.compile(r"Signal check: structured"))).to_be_visible()
+    expect(page.locator('[data-testid="stMetric"]').first).to_be_visible()
+    _wait_idle(page)
+    # the signal card's small charts are drawn
+    assert page.locator(".js-plotly-plot").count() >= 3
+    screenshot(page, "data")
+
+    page.get_by_role("tab", name="Sparsity").click()
+    heatmap = page.locator('[role="tabpanel"]:visible .js-plotly-plot').first
+    expect(heatmap).to_be_visible()
+    expect(heatmap.locator(".heatmaplayer image")).to_have_count(1)
+    expect(heatmap.get_by_text(re.compile(r"User x track matrix: 60 users"))).to_be_visible()
+    heatmap.scroll_into_view_if_needed()
+    screenshot(page, "data-sparsity")
+
+    page.get_by_role("tab", name="Train/validation overlap").click()
+    expect(page.get_by_text(re.compile(r"of validation pairs heard in training"))).to_be_visible()
+    screenshot(page, "data-overlap")
