@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from recsys.commands.train import DEFAULT_MODEL_DIR, train_and_save
+from recsys.demo import generate_dataset
 from recsys.errors import ModelError
 from recsys.models import MODELS, check_fingerprint, create_model, load_model
 
@@ -35,11 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--models", type=Path, default=DEFAULT_MODEL_DIR, help="model folder (default model_files)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated demo data (default 0)")
+    parser.add_argument("--users", type=int, default=1000, help="demo users (default 1000)")
+    parser.add_argument("--tracks", type=int, default=5000, help="demo tracks (default 5000)")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the missing steps; return what was done (``--json`` object)."""
-    from recsys.demo import generate_dataset
     from recsys.pipeline import ensure_prepared
 
     start = time.perf_counter()
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     generated = False
     if not (data / "sessions.jsonl").is_file():
         _say(f"no sessions.jsonl in {data}: generating the demo dataset")
-        generate_dataset(data, seed=args.seed)
+        generate_dataset(data, users=args.users, tracks=args.tracks, seed=args.seed)
         generated = True
     prepared = ensure_prepared(data)
     models: dict[str, dict[str, Any]] = {}
