@@ -676,3 +676,40 @@ def member_card_view(card: Any, where: Any = None) -> None:
     box.markdown("Top artists: " + ", ".join(a for a, _ in card.top_artists))
     box.markdown("Top tracks: " + "; ".join(f"{t} — {a}" for t, a, _ in card.top_tracks[:3]))
     box.caption(f"{card.n_tracks:,} tracks in their history")
+
+
+# -- Data page: signal check card --------------------------------------------------------------
+_VERDICTS = {
+    "structured": (st.success, ":material/check_circle:", "structured — there is taste to learn"),
+    "weak": (st.warning, ":material/warning:", "weak — some structure, treat model differences with care"),
+    "none": (st.error, ":material/block:", "no detectable structure — differences between models are noise"),
+}
+_STATUS_ICONS = {"clear": "✅", "detected": "☑️", "not detected": "❌", "unavailable": "➖"}
+
+
+def signal_check_card(prepared: Any) -> Any:
+    """The Data page's signal card: the diagnostics' verdict, each check's meaning, and small charts.
+
+    Returns
+    -------
+    recsys.diagnostics.Diagnosis
+    """
+    from recsys import charts
+    from recsys.diagnostics import diagnose
+
+    with st.spinner("Checking the data for learnable structure..."):
+        diagnosis = cached(diagnose, prepared)
+    show, icon, text = _VERDICTS.get(diagnosis.verdict, (st.info, ":material/help:", diagnosis.verdict))
+    with st.container(border=True):
+        show(f"**Signal check: {text}**", icon=icon)
+        for check in diagnosis.reasons:
+            low, high = check.effect_ci
+            st.markdown(
+                f"{_STATUS_ICONS.get(check.status, '')} **{check.name.replace('_', ' ')}** ({check.status}): "
+                f"{check.meaning}; effect {check.effect:+.3f} (95% CI {low:+.3f} to {high:+.3f})"
+            )
+        drawn = [c for c in diagnosis.reasons if c.name in charts.SIGNAL_CHARTS and c.tables]
+        for column, check in zip(st.columns(max(len(drawn), 1)), drawn, strict=False):
+            figure = charts.SIGNAL_CHARTS[check.name](check)
+            column.plotly_chart(figure, key=key("data", f"signal_{check.name}"))
+    return diagnosis
