@@ -1,0 +1,61 @@
+"""Beyond-accuracy figures against values worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from recsys.evaluation.beyond import (
+    average_popularity,
+    beyond_accuracy,
+    catalog_coverage,
+    genre_matrix,
+    intra_list_diversity,
+    novelty,
+)
+
+TOP = np.array([[0, 1, 2], [2, 3, -1]])
+POP = np.array([3.0, 1.0, 0.0, 7.0, 0.0])  # users per track, 7 users
+
+
+def test_coverage_counts_distinct_listed_tracks() -> None:
+    assert catalog_coverage(TOP, 5) == pytest.approx(4 / 5)
+    assert catalog_coverage(np.full((2, 2), -1), 5) == 0.0
+
+
+def test_novelty_is_mean_self_information() -> None:
+    # p = (pop + 1) / 8: track 0 -> 1/2 (1 bit), 1 -> 1/4 (2), 2 -> 1/8 (3), 3 -> 1 (0)
+    np.testing.assert_allclose(novelty(TOP, POP, 7), [(1 + 2 + 3) / 3, (3 + 0) / 2])
+
+
+def test_average_popularity_skips_empty_slots() -> None:
+    np.testing.assert_allclose(average_popularity(TOP, POP), [4 / 3, 3.5])
+    assert math.isnan(average_popularity(np.full((1, 2), -1), POP)[0])
+
+
+def test_intra_list_diversity_by_hand() -> None:
+    genres = genre_matrix([["rock"], ["rock", "pop"], ["jazz"], [], ["pop"]])
+    # list 1: cos(0,1) = 1/sqrt2, cos(0,2) = cos(1,2) = 0 -> 1 - (1/sqrt2)/3
+    # list 2: tracks 2 and 3, but 3 has no genre -> fewer than two -> NaN
+    out = intra_list_diversity(np.array([[0, 1, 2], [2, 3, -1], [0, 0, 4]]), genres)
+    assert out[0] == pytest.approx(1 - (2**-0.5) / 3)
+    assert math.isnan(out[1])
+    # identical tracks have distance 0; rock vs pop 1 -> pairs (0,0)=0, (0,4)=1, (0,4)=1
+    assert out[2] == pytest.approx(2 / 3)
+
+
+def test_genre_matrix_from_a_mapping() -> None:
+    m = genre_matrix({0: ["a"], 2: ["b", "a"]}, n_items=4)
+    assert m.shape == (4, 2)
+    assert m.toarray().tolist() == [[1, 0], [0, 0], [1, 1], [0, 0]]
+
+
+def test_beyond_accuracy_bundle() -> None:
+    genres = genre_matrix([["rock"], ["rock"], ["jazz"], ["pop"], ["pop"]])
+    out = beyond_accuracy(TOP, n_items=5, popularity=POP, n_users=7, genres=genres)
+    assert out["coverage"] == pytest.approx(0.8)
+    assert out["novelty"] == pytest.approx((2 + 1.5) / 2)
+    # list 1: rock, rock, jazz -> 1 - (1 + 0 + 0)/3 = 2/3; list 2: jazz, pop -> 1
+    assert out["diversity"] == pytest.approx((2 / 3 + 1) / 2)
