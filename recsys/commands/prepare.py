@@ -1,0 +1,64 @@
+"""``python -m recsys prepare``: load, clean, split and score a raw Pozytywka folder into Parquet."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from recsys.pipeline import STAGES, PrepareSettings, prepare
+from recsys.splitting import SPLIT_METHODS
+
+__all__ = ["HELP", "add_arguments", "run"]
+
+HELP = "clean, split and score a raw Pozytywka data folder into Parquet tables"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``prepare`` options to ``parser``."""
+    parser.add_argument("--data", required=True, help="folder with sessions/tracks/users/artists .jsonl")
+    parser.add_argument(
+        "--out", default=None, help="output folder (default data_files/processed/<data name>)"
+    )
+    parser.add_argument(
+        "--skip-malformed",
+        action="store_true",
+        help="keep malformed lines aside (counted and written to rejected.parquet) instead of failing",
+    )
+    parser.add_argument("--split", choices=SPLIT_METHODS, default="chrono", help="splitting method")
+    parser.add_argument("--val-frac", type=float, default=0.15, help="fraction of events for validation")
+    parser.add_argument("--test-frac", type=float, default=0.15, help="fraction of events for test")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random split")
+    parser.add_argument("--force", action="store_true", help="reprocess even if the input is unchanged")
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Run ``prepare`` and return its report."""
+    settings = PrepareSettings(
+        split=args.split, val_frac=args.val_frac, test_frac=args.test_frac, seed=args.seed
+    )
+    show = not getattr(args, "json", False) and sys.stderr.isatty()
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(STAGES), desc="prepare", unit="step", file=sys.stderr)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if bar is not None:
+            bar.set_postfix_str(stage)
+            bar.n = done
+            bar.refresh()
+
+    try:
+        return prepare(
+            args.data,
+            args.out,
+            settings=settings,
+            skip_malformed=args.skip_malformed,
+            force=args.force,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()

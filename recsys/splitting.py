@@ -1,0 +1,148 @@
+"""Splitting cleaned events into train / validation / test.
+
+Three methods, all taking the validation and test fractions as settings (train gets the rest):
+
+- ``chrono`` (default): per user, chronologically. Each user's earliest ``1 - val - test`` of events go
+  to train, the next ``val`` to validation and the last ``test`` to test, so the test set is every
+  user's future. A user with event ``k`` of ``n`` (0-based, in time order) gets train while
+  ``k < floor(n * train)``, validation while ``k < floor(n * (train + val))``, test after; a user with
+  few events therefore keeps them all in train (a user with one event has no future to test).
+- ``time``: one global time cut for everybody. The cut times are the timestamps at the
+  ``train`` and ``train + val`` quantiles of all events; events before the first cut are train, before
+  the second validation, the rest test (events at the same instant always land together).
+- ``random``: per user, the same proportions as ``chrono`` but over a seeded random order of the
+  user's events.
+
+Ties in time are broken by position in the input (file order), so the result is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from recsys.errors import ConfigError
+
+__all__ = ["SPLIT_METHODS", "SPLIT_NAMES", "assign_splits", "validate_split_settings"]
+
+#: The splitting methods, default first.
+SPLIT_METHODS: tuple[str, ...] = ("chrono", "time", "random")
+#: Split names by code (the codes :func:`assign_splits` returns).
+SPLIT_NAMES: tuple[str, ...] = ("train", "val", "test")
+
+_EPS = 1e-9  # 0.7 * 10 is 6.999...; do not lose an event to float rounding
+
+
+def validate_split_settings(method: str, val_frac: float, test_frac: float, seed: int | None = 0) -> None:
+    """Check split settings.
+
+    Parameters
+    ----------
+    method : str
+        One of :data:`SPLIT_METHODS`.
+    val_frac, test_frac : float
+        Fractions in ``[0, 1)`` whose sum is below 1.
+    seed : int, optional
+        Seed of the ``random`` method (a non-negative integer).
+
+    Raises
+    ------
+    ConfigError
+        Naming the bad value.
+    """
+    if method not in SPLIT_METHODS:
+        raise ConfigError(f"unknown split method {method!r}; choose one of {', '.join(SPLIT_METHODS)}")
+    for name, value in (("val_frac", val_frac), ("test_frac", test_frac)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(f"{name} must be a number, got {value!r}")
+        if not 0.0 <= value < 1.0:
+            raise ConfigError(f"{name} must be in [0, 1), got {value!r}")
+    if val_frac + test_frac >= 1.0:
+        raise ConfigError(
+            f"val_frac + test_frac must be below 1 (train needs events), got {val_frac} + {test_frac}"
+        )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+def _by_rank(users: np.ndarray, order: np.ndarray, train_end: float, val_end: float) -> np.ndarray:
+    """Assign codes from each row's rank within its user, given rows sorted by (user, order key)."""
+    n = len(users)
+    sorted_users = users[order]
+    starts = np.flatnonzero(np.r_[True, sorted_users[1:] != sorted_users[:-1]]) if n else np.array([], int)
+    sizes = np.diff(np.r_[starts, n])
+    rank = np.arange(n) - np.repeat(starts, sizes)
+    size = np.repeat(sizes, sizes)
+    n_train = np.floor(size * train_end + _EPS)
+    n_val = np.floor(size * val_end + _EPS)
+    codes_sorted = np.where(rank < n_train, 0, np.where(rank < n_val, 1, 2)).astype(np.int8)
+    codes = np.empty(n, dtype=np.int8)
+    codes[order] = codes_sorted
+    return codes
+
+
+def assign_splits(
+    users: np.ndarray,
+    timestamps: np.ndarray,
+    *,
+    method: str = "chrono",
+    val_frac: float = 0.15,
+    test_frac: float = 0.15,
+    seed: int = 0,
+) -> np.ndarray:
+    """Split code (0 train, 1 validation, 2 test) of every event.
+
+    Parameters
+    ----------
+    users : numpy.ndarray
+        User of each event (any sortable dtype; integer codes are fastest).
+    timestamps : numpy.ndarray
+        Time of each event (datetime64 or integers), in file order.
+    method : {"chrono", "time", "random"}, default "chrono"
+        See the module docstring.
+    val_frac, test_frac : float, default 0.15
+        Fractions of validation and test events.
+    seed : int, default 0
+        Seed of the ``random`` method; the same seed gives the same split.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 codes indexing :data:`SPLIT_NAMES`.
+
+    Raises
+    ------
+    ConfigError
+        Invalid settings.
+    """
+    validate_split_settings(method, val_frac, test_frac, seed)
+    users = np.asarray(users)
+    stamps = np.asarray(timestamps)
+    if stamps.dtype.kind == "M":
+        stamps = stamps.astype("datetime64[ms]").astype(np.int64)
+    n = len(users)
+    if len(stamps) != n:
+        raise ValueError(f"{n} users but {len(stamps)} timestamps")
+    train_end = 1.0 - val_frac - test_frac
+    val_end = 1.0 - test_frac
+    position = np.arange(n)
+    if method == "chrono":
+        order = np.lexsort((position, stamps, users))
+        return _by_rank(users, order, train_end, val_end)
+    if method == "random":
+        noise = np.random.default_rng(seed).random(n)
+        order = np.lexsort((position, noise, users))
+        return _by_rank(users, order, train_end, val_end)
+    # time: one global cut
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
+    ordered = np.sort(stamps, kind="stable")
+    first_cut = ordered[min(math.floor(n * train_end + _EPS), n - 1)]
+    second_cut = ordered[min(math.floor(n * val_end + _EPS), n - 1)]
+    codes = np.where(stamps < first_cut, 0, np.where(stamps < second_cut, 1, 2)).astype(np.int8)
+    if test_frac == 0:
+        codes[codes == 2] = 1 if val_frac > 0 else 0
+    if val_frac == 0:
+        codes[codes == 1] = 2 if test_frac > 0 else 0
+    return codes
