@@ -49,6 +49,7 @@ __all__ = [
     "popularity_dispersion",
     "genre_affinity",
     "relistening",
+    "straddling_pairs",
     "popularity_vs_random",
     "gini",
 ]
@@ -467,7 +468,13 @@ def genre_affinity(
 
 
 def relistening(
-    train: pd.DataFrame, val: pd.DataFrame, *, positive_only: bool = True, seed: int = 0, n_boot: int = 300
+    train: pd.DataFrame,
+    val: pd.DataFrame,
+    *,
+    positive_only: bool = True,
+    exclude: pd.DataFrame | None = None,
+    seed: int = 0,
+    n_boot: int = 300,
 ) -> Check:
     """Share of validation pairs already heard in training, against independence.
 
@@ -477,6 +484,8 @@ def relistening(
         ``user_id``, ``track_id`` (and ``score``) pairs.
     positive_only : bool
         Count only validation pairs with ``score > 0`` (played or liked, not only skipped).
+    exclude : DataFrame, optional
+        ``user_id``, ``track_id`` validation pairs to leave out (see :func:`straddling_pairs`).
     seed, n_boot : int
         Bootstrap over users.
 
@@ -495,6 +504,9 @@ def relistening(
     if positive_only and "score" in v.columns:
         v = v[v["score"] > 0]
     v = v[["user_id", "track_id"]].dropna().drop_duplicates()
+    if exclude is not None and len(exclude):
+        drop = pd.MultiIndex.from_frame(exclude[["user_id", "track_id"]])
+        v = v[~pd.MultiIndex.from_frame(v).isin(drop)]
     tr = train[["user_id", "track_id"]].dropna().drop_duplicates()
     v = v[v["user_id"].isin(tr["user_id"])]
     users = pd.Index(pd.unique(v["user_id"]))
@@ -554,6 +566,30 @@ def relistening(
             )
         },
     )
+
+
+def straddling_pairs(events: pd.DataFrame, a: str = "train", b: str = "val") -> pd.DataFrame:
+    """(user, track) pairs with events of one session in both splits ``a`` and ``b``.
+
+    An event-level split cuts one session of each user in two, and a play in training followed by its
+    like or skip in validation would count as re-listening; such pairs are left out of the check.
+
+    Parameters
+    ----------
+    events : DataFrame
+        ``session_id``, ``user_id``, ``track_id``, ``split``.
+    a, b : str
+        The two splits.
+
+    Returns
+    -------
+    DataFrame
+        ``user_id``, ``track_id``.
+    """
+    cols = ["session_id", "user_id", "track_id"]
+    ea = events.loc[events["split"] == a, cols].drop_duplicates()
+    eb = events.loc[events["split"] == b, cols].drop_duplicates()
+    return ea.merge(eb, on=cols)[["user_id", "track_id"]].drop_duplicates(ignore_index=True)
 
 
 # --------------------------------------------------------------------------- model vs random
@@ -687,9 +723,12 @@ def diagnose(prepared: Any, *, seed: int = 0, n_boot: int = 300, with_model: boo
     tracks = prepared.tracks
     artists = getattr(prepared, "artists", None)
     catalogue = tracks["id"].to_numpy()
+    straddle = None
+    if {"session_id", "split"} <= set(events.columns):
+        straddle = straddling_pairs(events)
     checks = [
         genre_affinity(plays, tracks, prepared.users, artists=artists, seed=seed, n_boot=n_boot),
-        relistening(prepared.train, prepared.val, seed=seed + 1, n_boot=n_boot),
+        relistening(prepared.train, prepared.val, exclude=straddle, seed=seed + 1, n_boot=n_boot),
         popularity_dispersion(plays["track_id"], catalogue, seed=seed + 2, n_boot=n_boot),
     ]
     if with_model:

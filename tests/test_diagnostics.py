@@ -23,6 +23,7 @@ from recsys.diagnostics import (
     popularity_dispersion,
     popularity_vs_random,
     relistening,
+    straddling_pairs,
 )
 from recsys.errors import ConfigError
 from tests.conftest import require
@@ -216,3 +217,18 @@ def test_diagnose_command_on_prepared_demo(
     assert out["verdict"] == "structured"
     for r in out["reasons"]:
         assert {"name", "figure", "ci", "baseline", "status", "meaning"} <= set(r)
+
+
+def test_straddling_pairs_leave_the_split_boundary_out() -> None:
+    events = pd.DataFrame({
+        "session_id": [1, 1, 1, 2, 3],
+        "user_id": [7, 7, 7, 7, 7],
+        "track_id": ["a", "a", "b", "b", "b"],
+        "split": ["train", "val", "val", "train", "val"],
+    })  # fmt: skip
+    # a: played in training and liked in validation within session 1 -> straddles; b: other sessions
+    assert straddling_pairs(events).to_dict("list") == {"user_id": [7], "track_id": ["a"]}
+    train = pd.DataFrame({"user_id": [7, 7, 8], "track_id": ["a", "b", "c"], "score": 1.0})
+    val = pd.DataFrame({"user_id": [7, 7, 8], "track_id": ["a", "b", "d"], "score": 1.0})
+    assert relistening(train, val, n_boot=50).figure == pytest.approx(2 / 3)
+    assert relistening(train, val, exclude=straddling_pairs(events), n_boot=50).figure == pytest.approx(1 / 2)
