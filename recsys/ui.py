@@ -57,6 +57,7 @@ __all__ = [
     "settings_inputs",
     "job_monitor",
     "member_card_view",
+    "train_defaults",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -501,7 +502,7 @@ def cleaning_report(prepared: Any, overview: Any) -> None:
 
 def _evaluate_per_user(prepared: Any, model_name: str, model_file: str, mtime: int) -> Any:
     """Per-user validation metrics of a saved model (all-tracks regime, threshold 1)."""
-    from recsys.evaluation import evaluate_model
+    from recsys.evaluation.evaluate import evaluate_model
     from recsys.models import load_model
 
     model = load_model(model_file)
@@ -713,3 +714,16 @@ def signal_check_card(prepared: Any) -> Any:
             figure = charts.SIGNAL_CHARTS[check.name](check)
             column.plotly_chart(figure, key=key("data", f"signal_{check.name}"))
     return diagnosis
+
+
+def train_defaults(prepared: Any, kinds: Sequence[str]) -> None:
+    """Train the default models ``kinds`` (default settings) on ``prepared`` into :func:`model_root`,
+    as ``python -m recsys bootstrap`` does, with a progress bar."""
+    from recsys.commands.train import train_and_save
+    from recsys.models import create_model
+
+    with StreamlitProgress("Training the default models", total=len(kinds)) as bar:
+        for kind in kinds:
+            bar.set_description(f"Training the default {kind} model")
+            train_and_save(create_model(kind), prepared, model_root() / f"{kind}.pt", progress=False)
+            bar.update(1)

@@ -47,11 +47,10 @@ def build_demo_root(base: Path, *, users: int = APP_USERS, tracks: int = APP_TRA
     models : tuple of str
         Model kinds to train with their default settings, each saved as ``<kind>.pt``.
     """
-    from recsys.pipeline import load_prepared, prepare
-
     from recsys.commands.train import train_and_save
     from recsys.demo import generate_dataset
     from recsys.models import create_model
+    from recsys.pipeline import load_prepared, prepare
 
     data, model_dir = base / "data", base / "models"
     generate_dataset(data / "demo", users=users, tracks=tracks, seed=APP_SEED)
@@ -84,7 +83,9 @@ def app_env(demo_root: DemoRoot, monkeypatch: pytest.MonkeyPatch) -> DemoRoot:
 
 
 def page(path: str, timeout: float = 60):
-    """An ``AppTest`` of the app file or page at ``path`` (relative to the project root)."""
+    """An ``AppTest`` of the page at ``path`` (relative to the project root), run as the multipage app
+    does: ``app.py`` is the entry point (so links to Home resolve) and ``path`` the page shown."""
     from streamlit.testing.v1 import AppTest
 
-    return AppTest.from_file(str(ROOT / path), default_timeout=timeout)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    return at if path == "app.py" else at.switch_page(path)
