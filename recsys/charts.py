@@ -31,6 +31,10 @@ __all__ = [
     "popularity_dispersion_chart",
     "relistening_chart",
     "SIGNAL_CHARTS",
+    "affinity_heatmap",
+    "metric_distribution_chart",
+    "against_random_chart",
+    "overlap_styler",
 ]
 
 HEATMAP_SCALE = "Viridis"
@@ -362,3 +366,90 @@ SIGNAL_CHARTS = {
     "popularity_dispersion": popularity_dispersion_chart,
 }
 """Check name -> small chart of its data, for the Data page's signal card."""
+
+
+# -- Evaluate and Group builder pages ------------------------------------------------------------
+def affinity_heatmap(affinity: pd.DataFrame, title: str = "Who each pick serves") -> go.Figure:
+    """Members x tracks heatmap of predicted affinity (from :func:`recsys.group_builder.affinity_matrix`).
+
+    Values are each member's normalised score of the track (1 = that member's favourite candidate).
+    """
+    fig = go.Figure(
+        go.Heatmap(
+            z=affinity.to_numpy(dtype=float),
+            x=[str(c) for c in affinity.columns],
+            y=[str(i) for i in affinity.index],
+            colorscale=HEATMAP_SCALE,
+            zmin=0,
+            zmax=1,
+            colorbar={"title": {"text": "affinity"}},
+            hovertemplate="%{y}<br>%{x}<br>affinity %{z:.2f}<extra></extra>",
+        )
+    )
+    return _layout(
+        fig,
+        title,
+        height=max(220, 40 * len(affinity.index) + 170),
+        xaxis={"tickangle": -35, "automargin": True},
+        yaxis={"autorange": "reversed", "automargin": True},
+    )
+
+
+def metric_distribution_chart(long: pd.DataFrame, metric: str) -> go.Figure:
+    """Per-user distribution of one metric, one box per model (from
+    :func:`recsys.evaluation_report.metric_long`)."""
+    fig = go.Figure()
+    for model, part in long.groupby("model", sort=False):
+        fig.add_trace(
+            go.Box(
+                y=part["value"],
+                name=str(model),
+                boxmean=True,
+                boxpoints="outliers",
+                customdata=part["user_id"],
+                hovertemplate="user %{customdata}<br>" + metric + " %{y:.3f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    return _layout(fig, f"{metric} per user", yaxis={"title": metric, "rangemode": "tozero"},
+                   showlegend=False)
+
+
+def against_random_chart(table: pd.DataFrame, metric: str) -> go.Figure:
+    """Each model's mean with its 95% interval beside the random expectation (from
+    :func:`recsys.evaluation_report.against_random`)."""
+    fig = go.Figure(
+        go.Bar(
+            x=table["model"],
+            y=table["mean"],
+            name="model",
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": table["ci_high"] - table["mean"],
+                "arrayminus": table["mean"] - table["ci_low"],
+            },
+            hovertemplate="%{x}<br>mean %{y:.4f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=table["model"],
+            y=table["random"],
+            mode="markers",
+            name="random (expected)",
+            marker={"symbol": "line-ew-open", "size": 28, "line": {"width": 3}},
+            hovertemplate="random %{y:.4f}<extra></extra>",
+        )
+    )
+    return _layout(fig, f"{metric}: models against random", yaxis={"title": metric, "rangemode": "tozero"},
+                   legend={"orientation": "h", "y": -0.2})
+
+
+def overlap_styler(table: pd.DataFrame, column: str = "in_both") -> object:
+    """A pandas Styler that highlights the rows of tracks on both lists (readable in both themes)."""
+    highlight = "background-color: rgba(255, 176, 0, 0.28); font-weight: 600"
+
+    def _rows(row: pd.Series) -> list[str]:
+        return [highlight if bool(row[column]) else ""] * len(row)
+
+    return table.style.apply(_rows, axis=1).format(precision=3)

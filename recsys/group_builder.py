@@ -34,6 +34,15 @@ __all__ = [
     "compare_models",
     "playlist_csv",
     "playlist_json",
+    "history_frame",
+    "history_matrix",
+    "member_labels",
+    "user_labels",
+    "user_directory_of",
+    "user_labels_of",
+    "add_members",
+    "display_table",
+    "status_text",
 ]
 
 GROUP_KINDS = ("random", "similar", "divergent")
@@ -557,3 +566,66 @@ def playlist_json(
         "tracks": tracks,
     }
     return json.dumps(payload, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
+# -- the page's data ----------------------------------------------------------------------------------
+def history_frame(prepared: Any) -> pd.DataFrame:
+    """Every split's ``user_id, track_id, score`` pairs together (a user's whole known listening)."""
+    return pd.concat([prepared.train, prepared.val, prepared.test], ignore_index=True)
+
+
+def history_matrix(prepared: Any) -> Interactions:
+    """All splits, all users, as one matrix (for folding in members a model was not trained on)."""
+    return prepared.history()
+
+
+def member_labels(directory: pd.DataFrame, user_ids: Sequence) -> dict[Any, str]:
+    """Member id -> ``"name (id)"`` (or ``"user <id>"`` without a name), for charts and tables."""
+    names = dict(zip(directory["user_id"], directory["name"], strict=True))
+    return {uid: f"{names[uid]} ({uid})" if names.get(uid) else f"user {uid}" for uid in user_ids}
+
+
+def user_labels(directory: pd.DataFrame) -> dict[Any, str]:
+    """User id -> ``"<id> · name · city · genres"``: one searchable line per user for a picker."""
+    out = {}
+    for uid, name, city, genres in directory[["user_id", "name", "city", "favourite_genres"]].itertuples(
+        index=False
+    ):
+        out[_plain_id(uid)] = " · ".join(str(p) for p in (uid, name, city, genres) if p)
+    return out
+
+
+def user_directory_of(prepared: Any) -> pd.DataFrame:
+    """:func:`user_directory` of prepared data (users with their distinct-track counts)."""
+    return user_directory(prepared.users, history_frame(prepared))
+
+
+def user_labels_of(prepared: Any) -> dict[Any, str]:
+    """:func:`user_labels` of prepared data."""
+    return user_labels(user_directory(prepared.users))
+
+
+def add_members(current: Sequence, new: Sequence) -> list:
+    """``current`` followed by the ids of ``new`` not already in it (order kept, no duplicates)."""
+    out = [_plain_id(u) for u in current]
+    for uid in new:
+        uid = _plain_id(uid)
+        if uid not in out:
+            out.append(uid)
+    return out
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The columns of a list shown on screen: ``rank, name, artist, genres, score, in_both``."""
+    cols = [c for c in ("rank", "name", "artist", "genres", "score", "in_both") if c in table]
+    return table[cols]
+
+
+def status_text(members: pd.DataFrame) -> str:
+    """One line saying how the model knew the members (from :func:`member_status_table`)."""
+    parts = []
+    for status, label in (("trained", "trained on"), ("folded_in", "folded in"), ("fallback", "fell back")):
+        who = members.loc[members["status"] == status, "member"].tolist()
+        if who:
+            parts.append(f"{label}: {', '.join(who)}")
+    return "; ".join(parts) if parts else "no members"
