@@ -1,5 +1,29 @@
 """Evaluation: top-k ranking, per-user metrics, the group protocol, statistics and comparisons."""
 
+from recsys.evaluation.beyond import (
+    average_popularity,
+    beyond_accuracy,
+    catalog_coverage,
+    genre_matrix,
+    intra_list_diversity,
+    novelty,
+)
+from recsys.evaluation.compare import Comparison, compare_groups, compare_models, random_per_user
+from recsys.evaluation.evaluate import (
+    EvalData,
+    Evaluation,
+    evaluate_model,
+    prepare_truth,
+    regime_name,
+    summarise,
+)
+from recsys.evaluation.groups import (
+    GROUP_KINDS,
+    GroupEvaluation,
+    evaluate_groups,
+    group_similarity,
+    make_groups,
+)
 from recsys.evaluation.metrics import (
     METRICS,
     all_metrics,
@@ -13,17 +37,52 @@ from recsys.evaluation.metrics import (
     reciprocal_rank_at_k,
 )
 from recsys.evaluation.ranking import top_k
+from recsys.evaluation.stats import (
+    PairedResult,
+    bootstrap_ci,
+    bootstrap_cis,
+    paired_comparison,
+    random_expectations,
+    sign_flip_p_value,
+)
 
 __all__ = [
+    "GROUP_KINDS",
     "METRICS",
+    "Comparison",
+    "EvalData",
+    "Evaluation",
+    "GroupEvaluation",
+    "PairedResult",
     "all_metrics",
+    "average_popularity",
     "average_precision_at_k",
+    "beyond_accuracy",
+    "bootstrap_ci",
+    "bootstrap_cis",
+    "catalog_coverage",
+    "compare_groups",
+    "compare_models",
+    "evaluate_groups",
+    "evaluate_model",
+    "genre_matrix",
+    "group_similarity",
     "hit_rate_at_k",
     "hits",
+    "intra_list_diversity",
+    "make_groups",
     "n_relevant",
     "ndcg_at_k",
+    "novelty",
+    "paired_comparison",
     "precision_at_k",
+    "prepare_truth",
+    "random_expectations",
+    "random_per_user",
     "recall_at_k",
     "reciprocal_rank_at_k",
+    "regime_name",
+    "sign_flip_p_value",
+    "summarise",
     "top_k",
 ]

@@ -148,6 +148,9 @@ class GroupEvaluation:
         ``(n_groups, size)`` training rows of the members.
     top : numpy.ndarray
         ``(n_groups, max k)`` the group lists (``-1`` pads a short list).
+    random_per_group : pandas.DataFrame
+        Per group, a random list's expected value of each summary column (NaN for ``ndcg_min``,
+        which has no simple closed form).
     """
 
     per_group: pd.DataFrame
@@ -161,6 +164,7 @@ class GroupEvaluation:
     regime: str
     k: tuple[int, ...]
     seconds: float
+    random_per_group: pd.DataFrame
 
     def metrics(self) -> dict[str, float]:
         """Mean of each column (``"precision@10"`` -> float)."""
@@ -311,6 +315,7 @@ def evaluate_groups(
         regime=regime_name(exclude_seen),
         k=ks,
         seconds=time.perf_counter() - start,
+        random_per_group=pd.DataFrame({col: expected[col] for col in columns}),
     )
 
 
