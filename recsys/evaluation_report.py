@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.errors import ConfigError
+from recsys.group_builder import _as_list
 
 __all__ = [
     "SPLITS",
@@ -28,6 +29,13 @@ __all__ = [
     "paired",
     "against_random",
     "per_user_csv",
+    "evaluate_saved",
+    "group_protocol",
+    "beyond_table",
+    "beyond_table_of",
+    "metric_names",
+    "lift_text",
+    "comparison_sentence",
 ]
 
 SPLITS = ("val", "test")
@@ -265,3 +273,144 @@ def against_random(evaluations: Mapping[str, Any], metric: str) -> pd.DataFrame:
 def per_user_csv(table: pd.DataFrame) -> bytes:
     """The per-user table as UTF-8 CSV bytes."""
     return table.to_csv(index=False).encode("utf-8")
+
+
+# -- what the page caches ------------------------------------------------------------------------------
+def evaluate_saved(
+    prepared: Any,
+    paths: tuple[str, ...],
+    versions: tuple[int, ...],
+    split: str = "val",
+    k: tuple[int, ...] = (5, 10, 30),
+    threshold: float = 1.0,
+    exclude_seen: bool = False,
+) -> dict[str, Any]:
+    """:func:`evaluate_models` of saved model files (named by file stem).
+
+    ``versions`` (the files' modification times) only key the dashboard's cache: a rewritten file is
+    evaluated again.
+    """
+    from pathlib import Path
+
+    from recsys.models import load_model
+
+    models = {Path(p).stem: load_model(p) for p in paths}
+    return evaluate_models(models, prepared, split=split, k=k, threshold=threshold, exclude_seen=exclude_seen)
+
+
+def group_protocol(
+    prepared: Any,
+    paths: tuple[str, ...],
+    versions: tuple[int, ...],
+    split: str = "val",
+    kind: str = "random",
+    size: int = 5,
+    n_groups: int = 200,
+    k: int = 10,
+    strategy: str = "average",
+    threshold: float = 1.0,
+    exclude_seen: bool = False,
+) -> pd.DataFrame:
+    """The notebook's group protocol for saved models, on the same groups where the models allow.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: ``model, groups, precision@k`` (group precision: relevant = union of the
+        members'), ``ndcg_mean@k``, ``ndcg_min@k`` (fairness: the worst-served member), each with
+        ``<col> ci_low`` / ``<col> ci_high``, and ``random precision@k``.
+    """
+    from pathlib import Path
+
+    from recsys.evaluation.groups import evaluate_groups
+    from recsys.models import load_model
+
+    rows = []
+    shared = None
+    first_users = None
+    for path in paths:
+        model = load_model(path)
+        train = model._fitted()
+        same = first_users is not None and np.array_equal(train.user_ids, first_users)
+        ge = evaluate_groups(
+            model, prepared.matrix(split, like=train), n_groups=n_groups, size=size, kind=kind, k=(k,),
+            strategy=strategy, threshold=threshold, exclude_seen=exclude_seen,
+            groups=shared if same else None, n_boot=300,
+        )
+        if first_users is None:
+            first_users, shared = train.user_ids, ge.groups
+        row: dict[str, Any] = {"model": Path(path).stem, "groups": len(ge.per_group)}
+        for col in (f"precision@{k}", f"ndcg_mean@{k}", f"ndcg_min@{k}"):
+            s = ge.summary.loc[col]
+            row[col] = float(s["mean"])
+            row[f"{col} ci_low"] = float(s["ci_low"])
+            row[f"{col} ci_high"] = float(s["ci_high"])
+        row[f"random precision@{k}"] = float(ge.summary.loc[f"precision@{k}", "random"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def beyond_table(prepared: Any, evaluations: Mapping[str, Any]) -> pd.DataFrame:
+    """Beyond-accuracy figures of each model's evaluated top lists.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: ``model, coverage, novelty, avg_popularity, diversity`` (genre intra-list
+        diversity), from :func:`recsys.evaluation.beyond.beyond_accuracy`.
+    """
+    from recsys.evaluation.beyond import beyond_accuracy, genre_matrix
+
+    train = prepared.matrix("train")
+    popularity = np.asarray((train.matrix > 0).sum(axis=0), dtype=np.float64).ravel()
+    genres_by_id = dict(zip(prepared.tracks["id"], prepared.tracks["genres"], strict=False))
+    genres = genre_matrix([_as_list(genres_by_id.get(t)) for t in train.item_ids])
+    rows = []
+    for name, ev in evaluations.items():
+        figures = beyond_accuracy(ev.top, n_items=train.n_items, popularity=popularity, n_users=train.n_users,
+                                  genres=genres)
+        rows.append({"model": name, **figures})
+    return pd.DataFrame(rows)
+
+
+def beyond_table_of(
+    prepared: Any,
+    paths: tuple[str, ...],
+    versions: tuple[int, ...],
+    split: str = "val",
+    k: tuple[int, ...] = (5, 10, 30),
+    threshold: float = 1.0,
+    exclude_seen: bool = False,
+) -> pd.DataFrame:
+    """:func:`beyond_table` of saved models' evaluated lists (see :func:`evaluate_saved`)."""
+    evaluations = evaluate_saved(prepared, paths, versions, split, k, threshold, exclude_seen)
+    return beyond_table(prepared, evaluations)
+
+
+def metric_names(evaluations: Mapping[str, Any]) -> list[str]:
+    """The ``<metric>@<k>`` columns of the first evaluation's per-user table."""
+    first = next(iter(evaluations.values()))
+    return [c for c in first.per_user.columns if "@" in c]
+
+
+def lift_text(card: MetricCard) -> str | None:
+    """``"x3.2 random"`` for a card, or ``None`` when the random expectation is unknown or zero."""
+    return f"x{card.lift:.1f} random" if np.isfinite(card.lift) else None
+
+
+def comparison_sentence(result: Any, a: str, b: str, metric: str, *, alpha: float = 0.05) -> str:
+    """A plain-language reading of ``paired(b, a)``: which model is better, by how much, how sure."""
+    if result.n == 0:
+        return f"No user was evaluated by both {a} and {b}."
+    better, worse = (b, a) if result.diff > 0 else (a, b)
+    if result.ci_low > 0 or result.ci_high < 0:
+        return (
+            f"**{better}** beats **{worse}** on {metric} by {abs(result.diff):.4f} on average over "
+            f"{result.n:,} users (95% CI of {b} − {a}: [{result.ci_low:+.4f}, {result.ci_high:+.4f}], "
+            f"p = {result.p_value:.2g}): a real difference."
+        )
+    return (
+        f"No clear difference on {metric}: {b} − {a} = {result.diff:+.4f}, 95% CI "
+        f"[{result.ci_low:+.4f}, {result.ci_high:+.4f}] includes 0 (p = {result.p_value:.2g}, "
+        f"{result.n:,} users)."
+    )

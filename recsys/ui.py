@@ -43,6 +43,7 @@ __all__ = [
     "use_dataset",
     "cached_overview",
     "date_range_text",
+    "days_text",
     "model_table_columns",
     "model_table",
     "store_per_user_metrics",
@@ -58,6 +59,8 @@ __all__ = [
     "job_monitor",
     "member_card_view",
     "train_defaults",
+    "file_version",
+    "signal_verdict",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -208,6 +211,14 @@ def date_range_text(start: Any, end: Any) -> str:
     if start is None or end is None:
         return "—"
     return f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+
+
+def days_text(start: Any, end: Any) -> str:
+    """Whole days from ``start`` to ``end`` inclusive (``"182 days"``; ``"—"`` when absent), short enough
+    for a metric card."""
+    if start is None or end is None:
+        return "—"
+    return f"{(end.normalize() - start.normalize()).days + 1:,} days"
 
 
 def model_table_columns(table: Any) -> dict[str, Any]:
@@ -685,7 +696,12 @@ _VERDICTS = {
     "weak": (st.warning, ":material/warning:", "weak — some structure, treat model differences with care"),
     "none": (st.error, ":material/block:", "no detectable structure — differences between models are noise"),
 }
-_STATUS_ICONS = {"clear": "✅", "detected": "☑️", "not detected": "❌", "unavailable": "➖"}
+_STATUS_ICONS = {
+    "clear": ":green[:material/check_circle:]",
+    "detected": ":orange[:material/check:]",
+    "not detected": ":red[:material/cancel:]",
+    "unavailable": ":gray[:material/remove:]",
+}
 
 
 def signal_check_card(prepared: Any) -> Any:
@@ -727,3 +743,18 @@ def train_defaults(prepared: Any, kinds: Sequence[str]) -> None:
             bar.set_description(f"Training the default {kind} model")
             train_and_save(create_model(kind), prepared, model_root() / f"{kind}.pt", progress=False)
             bar.update(1)
+
+
+def file_version(path: str | Path) -> int:
+    """A file's modification time in ns (0 when missing): a cache key that changes when it is rewritten."""
+    try:
+        return Path(path).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def signal_verdict(prepared: Any) -> str:
+    """The diagnostics' verdict on the data (``structured``, ``weak`` or ``none``), cached per dataset."""
+    from recsys.diagnostics import diagnose
+
+    return cached(diagnose, prepared).verdict

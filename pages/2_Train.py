@@ -1,0 +1,88 @@
+"""Train: choose a model and its settings, train in the background with live curves, manage saved models."""
+
+import streamlit as st
+
+from recsys import charts, jobs, ui
+from recsys.model_catalog import delete_model
+from recsys.models import MODELS, check_fingerprint, create_model
+
+PAGE = "train"
+
+st.set_page_config(page_title="Train — Pozytywka", page_icon=":material/model_training:", layout="wide")
+st.title("Train")
+prepared = ui.require_prepared(PAGE)
+st.caption(f"Dataset **{ui.current_dataset().name}** · fingerprint `{str(prepared.fingerprint)[:12]}` · "
+           f"models are saved in `{ui.model_root()}`")
+
+# -- jobs running in this server (any browser tab) ---------------------------------------------------
+running = jobs.list_jobs(running_only=True)
+if running:
+    st.info("Training now: " + "; ".join(jobs.progress_text(job) for job in running), icon=":material/sync:")
+
+setup, live = st.columns([2, 3], gap="large")
+
+with setup:
+    st.subheader("New training")
+    kind = st.selectbox("Model", list(MODELS), index=list(MODELS).index("wmf") if "wmf" in MODELS else 0,
+                        key=ui.key(PAGE, "kind"),
+                        help="basic: the notebook's group model (members' scores + popularity); "
+                             "wmf: weighted matrix factorisation; popularity and random: baselines.")
+    settings = ui.settings_inputs(kind, PAGE)
+    name = st.text_input("Save as", value=kind, key=ui.key(PAGE, f"name.{kind}"),
+                         help="The model file will be model_files/<name>.pt (an existing file is replaced).")
+    busy = jobs.get_job(name.strip().removesuffix(".pt"))
+    busy = busy if busy is not None and not busy.finished else None
+    if busy is not None:
+        st.warning(f"{busy.name} is being trained (maybe from another tab): follow it on the right.",
+                   icon=":material/hourglass_top:")
+    if st.button("Start training", type="primary", disabled=busy is not None, key=ui.key(PAGE, "start"),
+                 icon=":material/play_arrow:"):
+        with ui.show_error("Could not start training"):
+            train, val = ui.cached(jobs.training_matrices, prepared)
+            job = jobs.start_training(name, create_model(kind, **settings), train, val=val,
+                                      out_dir=ui.model_root(), fingerprint=str(prepared.fingerprint))
+            st.session_state[ui.key(PAGE, "watch")] = job.name
+
+with live:
+    st.subheader("Live training")
+    watch = st.session_state.get(ui.key(PAGE, "watch")) or (running[0].name if running else None)
+    if watch is None or jobs.get_job(watch) is None:
+        st.caption("Start a training on the left: its loss curves, validation NDCG@10 and time left show "
+                   "here as it runs.")
+    else:
+        ui.job_monitor(PAGE, watch)
+
+# -- saved models ----------------------------------------------------------------------------------
+st.subheader("Saved models")
+table = ui.model_table(str(prepared.fingerprint))
+if table.empty:
+    st.caption("No saved models yet.")
+else:
+    st.dataframe(table, hide_index=True, column_config=ui.model_table_columns(table),
+                 key=ui.key(PAGE, "saved"))
+    pick_col, load_col, delete_col = st.columns([3, 1, 1], vertical_alignment="bottom")
+    picked = pick_col.selectbox("Model", table["name"].tolist(), key=ui.key(PAGE, "picked"))
+    if load_col.button("Load", key=ui.key(PAGE, "load"), icon=":material/upload_file:"):
+        st.session_state[ui.key(PAGE, "loaded")] = picked
+    confirm = delete_col.toggle("Confirm delete", key=ui.key(PAGE, "confirm_delete"))
+    if delete_col.button("Delete", key=ui.key(PAGE, "delete"), disabled=not confirm,
+                         icon=":material/delete:"):
+        with ui.show_error("Could not delete"):
+            delete_model(picked, ui.model_root())
+            st.session_state.pop(ui.key(PAGE, "loaded"), None)
+            st.rerun()
+
+loaded = st.session_state.get(ui.key(PAGE, "loaded"))
+if loaded:
+    with ui.show_error(f"Could not load {loaded}"):
+        model = ui.load_model(loaded)
+        st.markdown(f"**{loaded}** — {model.kind}, {len(model.user_ids):,} users x "
+                    f"{len(model.item_ids):,} tracks, {len(model.history)} epoch(s)")
+        warning = check_fingerprint(model, str(prepared.fingerprint), source=loaded)
+        if warning:
+            st.warning(warning, icon=":material/warning:")
+        left, right = st.columns([3, 2])
+        if any("train_loss" in row or "val_loss" in row for row in model.history):
+            left.plotly_chart(charts.training_curves(jobs.numbered(model.history)),
+                              key=ui.key(PAGE, "loaded_curves"))
+        right.json({"config": model.config_dict(), "metrics": model.metrics}, expanded=1)
