@@ -33,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--data", type=Path, default=Path("data_files/demo"), help="raw data folder (default data_files/demo)"
     )
     parser.add_argument(
+        "--prepared", type=Path, help="prepared folder (default data_files/processed/<data folder name>)"
+    )
+    parser.add_argument(
         "--models", type=Path, default=DEFAULT_MODEL_DIR, help="model folder (default model_files)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated demo data (default 0)")
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         _say(f"no sessions.jsonl in {data}: generating the demo dataset")
         generate_dataset(data, users=args.users, tracks=args.tracks, seed=args.seed)
         generated = True
-    prepared = ensure_prepared(data)
+    prepared = ensure_prepared(data, args.prepared)
     models: dict[str, dict[str, Any]] = {}
     for kind in DEFAULT_KINDS:
         if kind not in MODELS:
