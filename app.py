@@ -38,7 +38,8 @@ with st.container(border=True):
             cols[1].metric("Tracks", f"{summary.tracks:,}")
             cols[2].metric("Events", f"{summary.events:,}")
             cols[3].metric("Sessions", f"{summary.sessions:,}")
-            cols[4].metric("Period", ui.date_range_text(summary.start, summary.end))
+            cols[4].metric("Period", ui.days_text(summary.start, summary.end),
+                  help=ui.date_range_text(summary.start, summary.end))
             st.page_link("pages/1_Data.py", label="Explore the data", icon=":material/bar_chart:")
 
 # -- models ------------------------------------------------------------------------------------

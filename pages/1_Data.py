@@ -25,7 +25,8 @@ cols[1].metric("Tracks", f"{summary.tracks:,}", help=f"{summary.played_tracks:,}
 cols[2].metric("Artists", f"{summary.artists:,}")
 cols[3].metric("Events", f"{summary.events:,}", help="after cleaning")
 cols[4].metric("Sessions", f"{summary.sessions:,}")
-cols[5].metric("Period", ui.date_range_text(summary.start, summary.end))
+cols[5].metric("Period", ui.days_text(summary.start, summary.end),
+                  help=ui.date_range_text(summary.start, summary.end))
 
 events_tab, tail_tab, genres_tab, cleaning_tab, sparsity_tab, overlap_tab = st.tabs(
     ["Events", "Long tail", "Genres", "Cleaning report", "Sparsity", "Train/validation overlap"]

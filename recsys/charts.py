@@ -332,7 +332,10 @@ def popularity_dispersion_chart(check: object) -> go.Figure:
                        hovertemplate="%{y:,.1f} expected with %{x} plays<extra></extra>"),
         ]
     )
-    return _small(fig, "Plays per track", xaxis={"title": "plays"}, yaxis={"type": "log", "title": "tracks"})
+    # The Poisson tail falls to 1e-100 and below: show from a tenth of a track up.
+    top = float(max(table["tracks"].max(), table["poisson"].max())) if len(table) else 1.0
+    return _small(fig, "Plays per track", xaxis={"title": "plays"},
+                  yaxis={"type": "log", "title": "tracks", "range": [-1, np.log10(max(top, 1.0)) + 0.2]})
 
 
 def relistening_chart(check: object) -> go.Figure:

@@ -19,11 +19,14 @@ def _wait_idle(page: object) -> None:
 def test_home_then_data_page(live_app: LiveApp, browser_page: object) -> None:
     from playwright.sync_api import expect
 
+    expect.set_options(timeout=60_000)
     page = browser_page
     page.goto(live_app.url)  # type: ignore[attr-defined]
     expect(page.get_by_role("heading", name="Pozytywka group recommendations")).to_be_visible()
     expect(page.get_by_text("Saved models")).to_be_visible()
     expect(page.get_by_text("prepared", exact=True).first).to_be_visible()
+    expect(page.get_by_role("tab", name="Upload files")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
     _wait_idle(page)
     screenshot(page, "home")
 
@@ -32,7 +35,7 @@ def test_home_then_data_page(live_app: LiveApp, browser_page: object) -> None:
     expect(page.locator('[data-testid="stMetric"]').first).to_be_visible()
     _wait_idle(page)
     # the signal card's small charts are drawn
-    assert page.locator(".js-plotly-plot").count() >= 3
+    expect(page.locator(".js-plotly-plot").nth(2)).to_be_visible()
     screenshot(page, "data")
 
     page.get_by_role("tab", name="Sparsity").click()
