@@ -70,7 +70,12 @@ class CleanResult:
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """Dictionary codes (-1 for null) and the dictionary of a column."""
-    encoded = column.combine_chunks().dictionary_encode()
+    if pa.types.is_dictionary(column.type) and column.num_chunks == 1:
+        encoded = column.chunk(0)
+    else:
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        encoded = column.combine_chunks().dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return codes, encoded.dictionary
 

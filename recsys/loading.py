@@ -59,8 +59,8 @@ class LoadedSessions:
     table : pyarrow.Table
         Columns ``line`` (1-based line number, int64), ``session_id`` (int64 or string),
         ``timestamp`` (timestamp[ms], naive UTC), ``user_id`` (int64 or string, nullable),
-        ``track_id`` (string, nullable; ``""`` read as null), ``event_type`` (lower-case string,
-        nullable). Extra columns of the file are not kept.
+        ``track_id`` (dictionary of strings, nullable; ``""`` read as null), ``event_type``
+        (dictionary of lower-case strings, nullable). Extra columns of the file are not kept.
     malformed : pandas.DataFrame
         Lines kept aside (only with ``skip_malformed=True``): ``line``, ``field``, ``reason``,
         ``text`` (the line as written, cut at 1,000 characters).
@@ -435,33 +435,46 @@ def _read_sessions_slow(path: Path) -> tuple[pa.Table, pd.DataFrame]:
     return table, _malformed_frame(bad)
 
 
+def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    if pa.types.is_null(column.type):
+        column = pa.chunked_array([pa.nulls(len(column), pa.string())])
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column.combine_chunks().dictionary_encode()
+
+
 def _finish(table: pa.Table) -> pa.Table:
-    """Common last steps: ``""`` track -> null, event names lower-case and canonical, null-typed ids."""
-    track = table["track_id"]
-    if pa.types.is_null(track.type):
-        track = pa.chunked_array([pa.nulls(len(table), pa.string())])
-    track = pc.if_else(pc.equal(track, ""), pa.scalar(None, pa.string()), track)
-    events = table["event_type"]
-    if pa.types.is_null(events.type):
-        events = pa.chunked_array([pa.nulls(len(table), pa.string())])
-    # Lower-case through the (tiny) dictionary rather than per row.
-    encoded = events.combine_chunks().dictionary_encode() if len(table) else pa.array([], pa.string())
-    if isinstance(encoded, pa.DictionaryArray):
-        names = [
-            None if name is None else _EVENT_ALIASES.get(name.strip().lower(), name.strip().lower())
-            for name in encoded.dictionary.to_pylist()
-        ]
-        events = pa.array(names, type=pa.string()).take(encoded.indices)
+    """Common last steps: ``""`` track -> null, event names lower-case and canonical, null-typed ids.
+
+    ``track_id`` and ``event_type`` become dictionary arrays: every later step (cleaning, splitting,
+    scoring, writing) works on their integer codes instead of hashing millions of strings again.
+    """
+    track = _dictionary(table["track_id"])
+    names = track.dictionary
+    empty = pc.index(names, "").as_py() if len(names) else -1
+    if empty >= 0:
+        indices = pc.if_else(
+            pc.equal(track.indices, empty), pa.scalar(None, track.indices.type), track.indices
+        )
+        track = pa.DictionaryArray.from_arrays(indices, names)
+    events = _dictionary(table["event_type"])
+    # Lower-case through the (tiny) dictionary rather than per row, then merge equal names.
+    lowered = [
+        None if name is None else _EVENT_ALIASES.get(name.strip().lower(), name.strip().lower())
+        for name in events.dictionary.to_pylist()
+    ]
+    canonical = sorted({name for name in lowered if name is not None})
+    remap = pa.array([canonical.index(name) for name in lowered], type=events.indices.type)
+    events = pa.DictionaryArray.from_arrays(remap.take(events.indices), pa.array(canonical, type=pa.string()))
     users = table["user_id"]
     if pa.types.is_null(users.type):
         users = pa.chunked_array([pa.nulls(len(table), pa.int64())])
-    sessions = table["session_id"]
     return pa.table(
         {
-            "line": table["line"],
-            "session_id": sessions,
-            "timestamp": table["timestamp"],
-            "user_id": users,
+            "line": table["line"].combine_chunks(),
+            "session_id": table["session_id"].combine_chunks(),
+            "timestamp": table["timestamp"].combine_chunks(),
+            "user_id": users.combine_chunks(),
             "track_id": track,
             "event_type": events,
         }

@@ -42,7 +42,7 @@ from recsys.cleaning import clean_events
 from recsys.errors import ConfigError, DataError, UnknownUserError
 from recsys.interactions import Interactions
 from recsys.loading import file_fingerprint, read_records, read_sessions
-from recsys.scoring import DEFAULT_WEIGHTS, aggregate_interactions, validate_weights
+from recsys.scoring import DEFAULT_WEIGHTS, aggregate_codes, validate_weights
 from recsys.splitting import SPLIT_NAMES, assign_splits, validate_split_settings
 
 __all__ = [
@@ -206,10 +206,13 @@ def _cached_report(out: Path, paths: Mapping[str, Path], settings: dict, skip_ma
     return manifest.get("report")
 
 
-def _ids_for_split(column: pa.ChunkedArray) -> np.ndarray:
+def _factorize(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Dense codes 0..k-1 of an id column and the ids behind them (int ids hash fast in pandas)."""
     if pa.types.is_integer(column.type):
-        return column.to_numpy()
-    return column.combine_chunks().dictionary_encode().indices.to_numpy(zero_copy_only=False)
+        codes, uniques = pd.factorize(column.to_numpy(), sort=True)
+        return codes.astype(np.int64, copy=False), pa.array(uniques, type=column.type)
+    encoded = column.combine_chunks().dictionary_encode()
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
 
 
 def _enrich_tracks(tracks: pd.DataFrame, artists: pd.DataFrame) -> pd.DataFrame:
@@ -304,7 +307,7 @@ class _Processed:
     inputs: dict
     events: pa.Table
     rejected: pa.Table
-    splits: dict[str, pd.DataFrame]
+    splits: dict[str, pa.Table]
     tracks: pd.DataFrame
     users: pd.DataFrame
     artists: pd.DataFrame
@@ -316,9 +319,14 @@ def _process(
     *,
     skip_malformed: bool,
     progress: Progress | None,
-    score: bool = True,
 ) -> _Processed:
+    stage_seconds: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
     def step(i: int) -> None:
+        now = time.perf_counter()
+        stage_seconds[STAGES[i]] = round(now - clock[0], 3)
+        clock[0] = now
         if progress is not None:
             progress(STAGES[i], i + 1, len(STAGES))
 
@@ -344,8 +352,12 @@ def _process(
     events = cleaned.events
     step(1)
 
+    user_codes, user_uniques = _factorize(events["user_id"])
+    track_column = events["track_id"].combine_chunks()
+    track_codes = track_column.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    track_names = track_column.dictionary
     codes = assign_splits(
-        _ids_for_split(events["user_id"]),
+        user_codes,
         events["timestamp"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False),
         method=settings.split,
         val_frac=settings.val_frac,
@@ -358,33 +370,37 @@ def _process(
     )
     step(2)
 
-    frame = pd.DataFrame(
-        {
-            "user_id": events["user_id"].to_pandas(),
-            "track_id": events["track_id"].dictionary_encode().to_pandas(),
-            "event_type": events["event_type"].dictionary_encode().to_pandas(),
-        }
-    )
-    splits: dict[str, pd.DataFrame] = {}
+    event_column = events["event_type"].combine_chunks()
+    event_names = event_column.dictionary.to_pylist()
+    event_codes = event_column.indices.to_numpy(zero_copy_only=False)
+    weights = settings.to_dict()["weights"]
+    weight_of = np.array([weights.get(name, settings.default_weight) for name in event_names] + [0.0])
+    event_weights = weight_of[event_codes]
+    splits: dict[str, pa.Table] = {}
     split_report: dict[str, dict[str, int]] = {}
     for code, name in enumerate(SPLIT_NAMES):
-        mask = codes == code
-        part = frame[mask]
-        scores = (
-            aggregate_interactions(part, settings.weights, default_weight=settings.default_weight)
-            if score
-            else pd.DataFrame({"user_id": [], "track_id": [], "score": []})
+        rows = np.flatnonzero(codes == code)
+        pair_users, pair_tracks, scores = aggregate_codes(
+            user_codes[rows], track_codes[rows], event_weights[rows], len(track_names)
         )
-        splits[name] = scores
+        splits[name] = pa.table(
+            {
+                "user_id": user_uniques.take(pa.array(pair_users)),
+                "track_id": track_names.take(pa.array(pair_tracks)),
+                "score": pa.array(scores, type=pa.float64()),
+            }
+        )
         split_report[name] = {
-            "events": int(mask.sum()),
+            "events": len(rows),
             "pairs": len(scores),
-            "users": int(part["user_id"].nunique()),
+            "users": int(np.count_nonzero(np.bincount(user_codes[rows], minlength=1))),
         }
     step(3)
 
     rejected_counts = {"malformed": len(sessions.malformed), **cleaned.rejected_counts}
-    event_types = frame["event_type"].value_counts(sort=False)
+    event_types = dict(
+        zip(event_names, np.bincount(event_codes, minlength=len(event_names)).tolist(), strict=True)
+    )
     stamps = events["timestamp"]
     first, last = (pc.min(stamps).as_py(), pc.max(stamps).as_py()) if len(events) else (None, None)
     report: dict[str, Any] = {
@@ -396,8 +412,8 @@ def _process(
         "tracks": len(tracks),
         "users": len(users),
         "artists": len(artists),
-        "event_users": int(frame["user_id"].nunique()),
-        "event_tracks": int(frame["track_id"].nunique()),
+        "event_users": len(user_uniques),
+        "event_tracks": int(np.count_nonzero(np.bincount(track_codes, minlength=1))),
         "events_by_type": {str(k): int(v) for k, v in event_types.items() if v},
         "date_range": [
             None if first is None else first.isoformat(),
@@ -409,6 +425,7 @@ def _process(
             "artists.jsonl": len(bad_artists),
         },
         "duplicate_track_ids": duplicate_tracks,
+        "stage_seconds": stage_seconds,
         "settings": settings.to_dict(),
         "skip_malformed": skip_malformed,
         "fingerprint": _dataset_fingerprint(inputs, settings.to_dict()),
@@ -490,6 +507,7 @@ def prepare(
     except OSError as exc:
         raise DataError(f"cannot create the output folder: {exc.strerror}", file=str(out_dir)) from None
     writer = _Writer(out_dir)
+    write_started = time.perf_counter()
     try:
         for name in SPLIT_NAMES:
             writer.table(f"{name}.parquet", done.splits[name])
@@ -503,6 +521,7 @@ def prepare(
         writer.table("tracks.parquet", done.tracks)
         writer.table("users.parquet", done.users)
         writer.table("artists.parquet", done.artists)
+        report["stage_seconds"]["write"] = round(time.perf_counter() - write_started, 3)
         report["seconds"] = time.perf_counter() - started
         manifest = {
             "kind": _KIND,

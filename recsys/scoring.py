@@ -19,7 +19,7 @@ import pandas as pd
 
 from recsys.errors import ConfigError
 
-__all__ = ["DEFAULT_WEIGHTS", "aggregate_interactions", "validate_weights"]
+__all__ = ["DEFAULT_WEIGHTS", "aggregate_codes", "aggregate_interactions", "validate_weights"]
 
 #: Default event weights; an event type not listed weighs 0.
 DEFAULT_WEIGHTS: dict[str, float] = {"play": 1.0, "like": 1.0, "skip": 0.0}
@@ -80,19 +80,44 @@ def aggregate_interactions(
                 "score": np.zeros(0),
             }
         )
-    # Work on integer codes: hashing three million strings per split is the slow part otherwise.
     event_codes, event_names = pd.factorize(events["event_type"], use_na_sentinel=True)
-    table = np.array([weights.get(str(name), default_weight) for name in event_names] + [default_weight])
-    values = table[event_codes]
+    values = np.array([weights.get(str(name), default_weight) for name in event_names] + [default_weight])
     user_codes, user_ids = pd.factorize(events["user_id"], sort=True)
     track_codes, track_ids = pd.factorize(events["track_id"], sort=True)
-    key = user_codes.astype(np.int64) * len(track_ids) + track_codes
-    sums = pd.Series(values).groupby(key, sort=True).sum()
-    pair = sums.index.to_numpy()
+    pair_users, pair_tracks, scores = aggregate_codes(
+        user_codes, track_codes, values[event_codes], len(track_ids)
+    )
     return pd.DataFrame(
         {
-            "user_id": np.asarray(user_ids)[pair // len(track_ids)],
-            "track_id": np.asarray(track_ids)[pair % len(track_ids)],
-            "score": sums.to_numpy(dtype=np.float64),
+            "user_id": np.asarray(user_ids)[pair_users],
+            "track_id": np.asarray(track_ids)[pair_tracks],
+            "score": scores,
         }
     )
+
+
+def aggregate_codes(
+    user_codes: np.ndarray, track_codes: np.ndarray, weights: np.ndarray, n_tracks: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The core of :func:`aggregate_interactions` on integer codes (no strings hashed).
+
+    Parameters
+    ----------
+    user_codes, track_codes : numpy.ndarray
+        Non-negative integer codes of each event's user and track.
+    weights : numpy.ndarray
+        Weight of each event.
+    n_tracks : int
+        Upper bound of the track codes (a pair key is ``user * n_tracks + track``).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        User code, track code and summed score (float64) of each pair, sorted by user then track.
+    """
+    if len(user_codes) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+    key = np.asarray(user_codes, dtype=np.int64) * max(int(n_tracks), 1) + np.asarray(track_codes, np.int64)
+    sums = pd.Series(np.asarray(weights, dtype=np.float64)).groupby(key, sort=True).sum()
+    pair = sums.index.to_numpy()
+    return pair // max(int(n_tracks), 1), pair % max(int(n_tracks), 1), sums.to_numpy(dtype=np.float64)

@@ -66,6 +66,21 @@ def validate_split_settings(method: str, val_frac: float, test_frac: float, seed
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
 
 
+def _user_time_order(users: np.ndarray, stamps: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Row order by (user, time, position).
+
+    When the users are small integer codes and the time range is bounded, (user, time) packs into one
+    int64 key and a stable argsort (ties keep file order) replaces the slower three-key lexsort.
+    """
+    if len(users) and users.dtype.kind in "iu" and stamps.dtype.kind in "iu":
+        low, high = int(stamps.min()), int(stamps.max())
+        n_users = int(users.max()) + 1
+        if int(users.min()) >= 0 and n_users * (high - low + 1) < 2**62:
+            key = users.astype(np.int64) * (high - low + 1) + (stamps.astype(np.int64) - low)
+            return np.argsort(key, kind="stable")
+    return np.lexsort((position, stamps, users))
+
+
 def _by_rank(users: np.ndarray, order: np.ndarray, train_end: float, val_end: float) -> np.ndarray:
     """Assign codes from each row's rank within its user, given rows sorted by (user, order key)."""
     n = len(users)
@@ -128,8 +143,7 @@ def assign_splits(
     val_end = 1.0 - test_frac
     position = np.arange(n)
     if method == "chrono":
-        order = np.lexsort((position, stamps, users))
-        return _by_rank(users, order, train_end, val_end)
+        return _by_rank(users, _user_time_order(users, stamps, position), train_end, val_end)
     if method == "random":
         noise = np.random.default_rng(seed).random(n)
         order = np.lexsort((position, noise, users))
