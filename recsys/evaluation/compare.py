@@ -64,7 +64,7 @@ class Comparison:
                 "ci": [res.ci_low, res.ci_high],
                 "p_value": res.p_value,
                 "p_wilcoxon": res.p_wilcoxon,
-                "random": self.random.get(name, float("nan")),
+                "expected_random": self.random.get(name, float("nan")),
             }
         vs = {
             model: {
