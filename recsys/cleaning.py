@@ -153,7 +153,7 @@ def clean_events(table: pa.Table, track_ids: Iterable | pa.Array) -> CleanResult
         )
         single = per_session[per_session["min"] == per_session["max"]]["min"]
         found = pd.Index(single.index).get_indexer(session_key[needs])
-        donor_users = np.where(found >= 0, single.to_numpy()[found], _NULL)
+        donor_users = np.append(single.to_numpy(), _NULL)[found]  # found == -1 -> the sentinel
         fixed_user[needs] = donor_users
         repaired[needs] = found >= 0
     reject(needs & ~repaired, "null_user")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import mmap
 import os
 import threading
 from collections.abc import Sequence
@@ -185,6 +186,12 @@ def _iter_lines(path: Path):
                 yield number, raw
 
 
+def _mentions(path: Path, name: str) -> bool:
+    """Whether the key ``"name"`` appears anywhere in the file (only asked for an all-null column)."""
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(json.dumps(name).encode()) >= 0
+
+
 def _nonblank_line_numbers(path: Path) -> np.ndarray:
     return np.fromiter((n for n, _ in _iter_lines(path)), dtype=np.int64)
 
@@ -261,8 +268,14 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
     scanner.join()
     if scanner.error is not None:
         raise DataError(f"cannot read: {scanner.error}", file=str(path))
+    if table is not None and table.num_rows == 0:
+        raise DataError("file is empty", file=str(path), line=1)
     if table is not None:
         missing = [name for name in SESSION_FIELDS if name not in table.column_names]
+        # The explicit schema adds its columns even when no line has them: an all-null one may be absent.
+        for name in ("track_id", "event_type"):
+            if table[name].null_count == table.num_rows and not _mentions(path, name):
+                missing.append(name)
         if missing and table.num_rows:
             raise DataError("required column is missing", file=str(path), line=1, field=missing[0])
         if any(not _OK_TYPES[name](table.schema.field(name).type) for name in SESSION_FIELDS):
@@ -326,7 +339,9 @@ def _normalise_fast(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
             parsed = pd.to_datetime(ts.to_pandas(), format="ISO8601", utc=True, errors="coerce")
             parsed = parsed.dt.tz_localize(None).astype("datetime64[ms]")
             stamps = pa.chunked_array([pa.array(parsed, type=pa.timestamp("ms"))])
-            unreadable = (stamps.is_null() & pc.invert(ts.is_null())).to_numpy(zero_copy_only=False)
+            unreadable = stamps.is_null().to_numpy(zero_copy_only=False) & ~ts.is_null().to_numpy(
+                zero_copy_only=False
+            )
             if unreadable.any():
                 bad_reason = np.where(unreadable, "timestamp", "")
     null_ts = ts.is_null().to_numpy(zero_copy_only=False)

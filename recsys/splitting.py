@@ -4,9 +4,9 @@ Three methods, all taking the validation and test fractions as settings (train g
 
 - ``chrono`` (default): per user, chronologically. Each user's earliest ``1 - val - test`` of events go
   to train, the next ``val`` to validation and the last ``test`` to test, so the test set is every
-  user's future. A user with event ``k`` of ``n`` (0-based, in time order) gets train while
-  ``k < floor(n * train)``, validation while ``k < floor(n * (train + val))``, test after; a user with
-  few events therefore keeps them all in train (a user with one event has no future to test).
+  user's future. A user with ``n`` events gives ``floor(n * test)`` (the latest) to test and
+  ``floor(n * val)`` to validation, the rest to train: 100 events split 70/15/15, 10 split 8/1/1, and a
+  user with very few events keeps them all in train (one event has no future to test).
 - ``time``: one global time cut for everybody. The cut times are the timestamps at the
   ``train`` and ``train + val`` quantiles of all events; events before the first cut are train, before
   the second validation, the rest test (events at the same instant always land together).
@@ -89,9 +89,11 @@ def _by_rank(users: np.ndarray, order: np.ndarray, train_end: float, val_end: fl
     sizes = np.diff(np.r_[starts, n])
     rank = np.arange(n) - np.repeat(starts, sizes)
     size = np.repeat(sizes, sizes)
-    n_train = np.floor(size * train_end + _EPS)
-    n_val = np.floor(size * val_end + _EPS)
-    codes_sorted = np.where(rank < n_train, 0, np.where(rank < n_val, 1, 2)).astype(np.int8)
+    val_frac, test_frac = val_end - train_end, 1.0 - val_end
+    n_test = np.floor(size * test_frac + _EPS)
+    n_val = np.floor(size * val_frac + _EPS)
+    n_train = size - n_val - n_test
+    codes_sorted = np.where(rank < n_train, 0, np.where(rank < n_train + n_val, 1, 2)).astype(np.int8)
     codes = np.empty(n, dtype=np.int8)
     codes[order] = codes_sorted
     return codes
