@@ -89,11 +89,9 @@ st.subheader("Recommendations side by side")
 if not names:
     st.stop()
 a_col, b_col, strategy_col, n_col, discovery_col = st.columns([2, 2, 2, 1, 1], vertical_alignment="bottom")
-model_a = a_col.selectbox("Left model", names, index=names.index("basic") if "basic" in names else 0,
-                          key=ui.key(PAGE, "model_a"))
-model_b = b_col.selectbox("Right model", names,
-                          index=names.index("wmf") if "wmf" in names else len(names) - 1,
-                          key=ui.key(PAGE, "model_b"))
+left, right = gb.default_pair(names, DEFAULT_MODELS)
+model_a = a_col.selectbox("Left model", names, index=left, key=ui.key(PAGE, "model_a"))
+model_b = b_col.selectbox("Right model", names, index=right, key=ui.key(PAGE, "model_b"))
 strategy = strategy_col.selectbox("Aggregation strategy", STRATEGIES, key=ui.key(PAGE, "strategy"),
                                   format_func=lambda s: s.replace("_", " "))
 n = n_col.number_input("Tracks", min_value=1, max_value=50, value=10, key=ui.key(PAGE, "n"))

@@ -43,6 +43,7 @@ __all__ = [
     "add_members",
     "display_table",
     "status_text",
+    "default_pair",
 ]
 
 GROUP_KINDS = ("random", "similar", "divergent")
@@ -629,3 +630,16 @@ def status_text(members: pd.DataFrame) -> str:
         if who:
             parts.append(f"{label}: {', '.join(who)}")
     return "; ".join(parts) if parts else "no members"
+
+
+def default_pair(names: Sequence[str], preferred: tuple[str, str] = ("basic", "wmf")) -> tuple[int, int]:
+    """Indices in ``names`` of the two models shown by default: basic on the left, WMF on the right, or
+    else the first other models available (the same one twice when there is only one)."""
+    names = list(names)
+    if not names:
+        raise ConfigError("no saved models to choose from")
+    left = names.index(preferred[0]) if preferred[0] in names else 0
+    if preferred[1] in names and names.index(preferred[1]) != left:
+        return left, names.index(preferred[1])
+    others = [i for i in range(len(names)) if i != left]
+    return left, others[0] if others else left

@@ -202,3 +202,15 @@ def test_suggest_group_kinds() -> None:
         gb.suggest_group(history, "odd")
     with pytest.raises(ConfigError, match="needs 7 users"):
         gb.suggest_group(history, "random", size=7)
+
+
+def test_default_pair_and_helpers() -> None:
+    assert gb.default_pair(["wmf", "pop", "basic"]) == (2, 0)
+    assert gb.default_pair(["pop", "basic"]) == (1, 0)
+    assert gb.default_pair(["basic"]) == (0, 0)
+    with pytest.raises(ConfigError):
+        gb.default_pair([])
+    assert gb.add_members([3, 1], [1, 2, 2]) == [3, 1, 2]
+    members = pd.DataFrame({"user_id": [1, 2, 3], "member": ["A", "B", "C"],
+                            "status": ["trained", "fallback", "trained"], "explanation": ["", "", ""]})
+    assert gb.status_text(members) == "trained on: A, C; fell back: B"
