@@ -112,7 +112,8 @@ def events_by_type(events: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``event_type`` (str), ``events`` (int).
     """
-    counts = events["event_type"].astype(str).value_counts()
+    counts = events["event_type"].value_counts()
+    counts = counts[counts > 0]  # a categorical column also counts its unused categories
     table = pd.DataFrame({"event_type": counts.index.astype(str), "events": counts.to_numpy(np.int64)})
     return table.sort_values(["events", "event_type"], ascending=[False, True], ignore_index=True)
 
@@ -141,9 +142,14 @@ def events_over_time(events: pd.DataFrame, freq: str | None = None) -> pd.DataFr
         times = times.dt.tz_convert(None)
     if freq is None:
         freq = "D" if (times.max() - times.min()) <= pd.Timedelta(days=120) else "W"
-    period = times.dt.to_period(freq).dt.start_time
+    if freq == "D":  # the common cases without pandas' slow Period conversion
+        period = times.dt.floor("D")
+    elif freq == "W":
+        period = times.dt.floor("D") - pd.to_timedelta(times.dt.day_of_week, unit="D")
+    else:
+        period = times.dt.to_period(freq).dt.start_time
     counts = (
-        pd.DataFrame({"period": period, "event_type": events["event_type"].astype(str).to_numpy()})
+        pd.DataFrame({"period": period, "event_type": _as_str(events["event_type"])})
         .value_counts()
         .unstack(fill_value=0)
         .stack()
@@ -151,6 +157,14 @@ def events_over_time(events: pd.DataFrame, freq: str | None = None) -> pd.DataFr
     table = counts.rename("events").reset_index()
     table["events"] = table["events"].astype(np.int64)
     return table.sort_values(["period", "event_type"], ignore_index=True)
+
+
+def _as_str(column: pd.Series) -> np.ndarray:
+    """Values as strings; a categorical column is converted through its few categories (fast)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        names = np.asarray(column.cat.categories.astype(str), dtype=object)
+        return names[column.cat.codes.to_numpy()]
+    return column.astype(str).to_numpy()
 
 
 def user_activity(events: pd.DataFrame, users: pd.DataFrame | None = None) -> pd.DataFrame:
