@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import pytest
 
 from recsys import datasets as ds
 from recsys.errors import ConfigError, DataError
-from tests.conftest import require
 
 FILES = {name: b'{"x": 1}\n' for name in ds.REQUIRED_FILES}
 
@@ -111,10 +109,8 @@ def test_upload_refuses_an_existing_name(tmp_path: Path) -> None:
 
 def test_upload_through_the_real_pipeline(tmp_path: Path) -> None:
     """A generated dataset goes through; the same files with a broken line are rejected cleanly."""
-    require(importlib.util.find_spec("recsys.pipeline") is not None, "recsys.pipeline (issue 2) is missing")
-    from recsys.pipeline import ensure_prepared
-
     from recsys.demo import generate_dataset
+    from recsys.pipeline import ensure_prepared
 
     source = tmp_path / "source"
     generate_dataset(source, users=20, tracks=60, seed=1)

@@ -179,3 +179,11 @@ def test_overlap_vs_metric_joins_on_user() -> None:
     assert joined["ndcg@10"].tolist() == [0.4, 0.9]
     with pytest.raises(ConfigError, match="recall@5"):
         ex.overlap_vs_metric(overlap, per_user, metric="recall@5")
+
+
+def test_events_by_type_ignores_unused_categories(events: pd.DataFrame) -> None:
+    events = events.assign(
+        event_type=pd.Categorical(events["event_type"], categories=["advertisement", "like", "play", "skip"])
+    )
+    assert ex.events_by_type(events)["event_type"].tolist() == ["play", "like", "skip"]
+    assert set(ex.events_over_time(events)["event_type"]) == {"like", "play", "skip"}

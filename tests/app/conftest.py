@@ -8,13 +8,10 @@ the real ``data_files/`` or ``model_files/``. The browser tests reuse :func:`bui
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_USERS, APP_TRACKS, APP_SEED = 60, 400, 0
@@ -65,7 +62,6 @@ def build_demo_root(base: Path, *, users: int = APP_USERS, tracks: int = APP_TRA
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory: pytest.TempPathFactory) -> DemoRoot:
     """The session's small prepared demo dataset and trained models."""
-    require(importlib.util.find_spec("recsys.pipeline") is not None, "recsys.pipeline (issue 2) is missing")
     return build_demo_root(tmp_path_factory.mktemp("app-demo"))
 
 

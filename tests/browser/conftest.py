@@ -65,7 +65,6 @@ def browser_ready() -> None:
     """Fail in CI / skip locally unless Playwright and Chromium are installed."""
     require(importlib.util.find_spec("playwright") is not None, "the playwright package is not installed")
     require(CHROMIUM.is_file(), f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    require(importlib.util.find_spec("recsys.pipeline") is not None, "recsys.pipeline (issue 2) is missing")
 
 
 @pytest.fixture(scope="session")
