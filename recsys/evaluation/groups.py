@@ -100,7 +100,15 @@ def make_groups(
     first = rng.integers(0, cand.size, size=n_groups)
     members = np.empty((n_groups, size), dtype=np.int64)
     members[:, 0] = first
-    total = np.asarray((x[first] @ xt).todense(), dtype=np.float32)
+    # Up to a few thousand candidates, one users x users product is cheaper than one per step.
+    full = np.asarray((x @ xt).todense(), dtype=np.float32) if cand.size <= 4000 else None
+
+    def sims(rows: np.ndarray) -> np.ndarray:
+        if full is not None:
+            return full[rows]
+        return np.asarray((x[rows] @ xt).todense(), dtype=np.float32)
+
+    total = sims(first)
     taken = np.zeros((n_groups, cand.size), dtype=bool)
     taken[np.arange(n_groups), first] = True
     sign = 1.0 if kind == "similar" else -1.0
@@ -110,7 +118,7 @@ def make_groups(
         members[:, step] = pick
         taken[np.arange(n_groups), pick] = True
         if step < size - 1:
-            total += np.asarray((x[pick] @ xt).todense(), dtype=np.float32)
+            total += sims(pick)
     return cand[members]
 
 
