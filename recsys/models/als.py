@@ -1,0 +1,335 @@
+"""Alternating least squares for weighted matrix factorisation, batched in PyTorch.
+
+With the track factors fixed, each user's factors solve a ``k x k`` ridge system (Hu, Koren & Volinsky
+2008)::
+
+    (Y^T C_u Y + reg I) x_u = Y^T C_u p_u,     Y^T C_u Y = Y^T Y + Y^T (C_u - I) Y
+
+where ``Y^T Y`` is shared by every user and ``C_u - I`` is non-zero only on the user's ``d`` observed
+tracks; the tracks' update is the same with the roles swapped. How each row is solved:
+
+* a row with fewer observed cells than factors (``d < k``) goes through the push-through (Woodbury)
+  identity: with ``A0 = Y^T Y + reg I`` and ``V = sqrt(C_d - I) Y_d``,
+  ``(A0 + V^T V)^-1 = P - P V^T (I + V P V^T)^-1 V P`` for ``P = A0^-1``, a ``d x d`` Cholesky
+  solve instead of a ``k x k`` one; exact;
+* other rows form ``A0 + V^T V`` and solve it by Cholesky and two triangular solves (exact), or, with
+  ``solver="cg"``, take ``cg_steps`` conjugate-gradient steps warm-started from the current factors
+  (what ``implicit`` does; not exact, but close after a few epochs).
+
+Rows are sorted by their number of observed cells and cut into padded batches once per fit, so each
+batch is a few large batched matrix products with little padding.
+
+Biases are fitted by augmenting the factors: a user's unknowns are ``[x_u, b_u]`` against features
+``[y_i, 1]`` with the track bias ``b_i`` as a fixed offset of the prediction, which only changes the
+right-hand side: ``rhs = -G^T o + sum_observed (c p - (c - 1) o_i) g_i``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from recsys.errors import TrainingError
+from recsys.models.wmf_loss import WeightedCells
+
+__all__ = ["SidePlan", "build_plan", "solve_side", "ALSTrainer"]
+
+_BATCH_ELEMENTS = 1 << 21  # padded cells x factors per batch: large products, bounded memory
+
+
+@dataclass(frozen=True)
+class _Batch:
+    rows: torch.Tensor  # (B,) rows of the side being solved
+    cols: torch.Tensor  # (B, L) indices into the fixed side, padded with 0
+    conf_m1: torch.Tensor  # (B, L) c - 1, 0 on padding
+    target: torch.Tensor  # (B, L) c * p, 0 on padding
+    woodbury: bool
+
+
+@dataclass(frozen=True)
+class SidePlan:
+    """Degree-sorted padded batches of one side (users or tracks), built once per fit.
+
+    Attributes
+    ----------
+    n_rows : int
+        Rows of the side being solved.
+    empty : torch.Tensor
+        Rows with no observed cell (solved by the shared system alone).
+    batches : list
+        Padded batches, each either all-Woodbury (``d < k``) or all-direct.
+    """
+
+    n_rows: int
+    empty: torch.Tensor
+    batches: list[_Batch]
+
+
+def build_plan(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    conf: np.ndarray,
+    pref: np.ndarray,
+    *,
+    n_free: int,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float32,
+    batch_elements: int = _BATCH_ELEMENTS,
+) -> SidePlan:
+    """Cut the rows of a CSR structure into degree-sorted padded batches.
+
+    Parameters
+    ----------
+    indptr, indices : numpy.ndarray
+        CSR structure of the side being solved (rows) against the fixed side (columns).
+    conf, pref : numpy.ndarray
+        Confidence and preference of each stored cell, in CSR order.
+    n_free : int
+        Unknowns per row (factors, plus one with biases); rows with fewer cells use Woodbury.
+    device, dtype
+        Of the batch tensors.
+    batch_elements : int
+        Cap on ``B * L * n_free`` per batch.
+
+    Returns
+    -------
+    SidePlan
+    """
+    n_rows = len(indptr) - 1
+    degree = np.diff(indptr)
+    order = np.argsort(degree, kind="stable")
+    nonempty = order[degree[order] > 0]
+    empty = order[degree[order] == 0]
+    conf_m1 = (conf - 1.0).astype(np.float64)
+    target = conf * pref
+    batches: list[_Batch] = []
+    start = 0
+    while start < len(nonempty):
+        woodbury = degree[nonempty[start]] < n_free
+        end = start + 1
+        # grow while the padded batch fits the budget and stays on one side of the Woodbury cut
+        while end < len(nonempty):
+            d = degree[nonempty[end]]
+            if (d < n_free) != woodbury or (end - start + 1) * d * n_free > batch_elements:
+                break
+            end += 1
+        rows = nonempty[start:end]
+        lens = degree[rows]
+        width = int(lens.max())
+        offs = np.arange(width)
+        mask = offs[None, :] < lens[:, None]
+        pos = np.where(mask, indptr[rows][:, None] + offs[None, :], 0)
+        cols = np.where(mask, indices[pos], 0)
+        batches.append(
+            _Batch(
+                rows=torch.as_tensor(rows.astype(np.int64), device=device),
+                cols=torch.as_tensor(cols.astype(np.int64), device=device),
+                conf_m1=torch.as_tensor(np.where(mask, conf_m1[pos], 0.0), dtype=dtype, device=device),
+                target=torch.as_tensor(np.where(mask, target[pos], 0.0), dtype=dtype, device=device),
+                woodbury=bool(woodbury),
+            )
+        )
+        start = end
+    return SidePlan(
+        n_rows=n_rows,
+        empty=torch.as_tensor(empty.astype(np.int64), device=device),
+        batches=batches,
+    )
+
+
+def _cholesky(a: torch.Tensor, what: str) -> torch.Tensor:
+    chol, info = torch.linalg.cholesky_ex(a)
+    if bool((info != 0).any()):
+        raise TrainingError(
+            f"ALS {what} system is not positive definite (factors diverged or reg is 0 with too "
+            "little data): increase reg"
+        )
+    return chol
+
+
+def _chol_solve(chol: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
+    # two triangular solves: faster than cholesky_solve on CPU for small batched systems
+    y = torch.linalg.solve_triangular(chol, rhs, upper=False)
+    return torch.linalg.solve_triangular(chol.mT, y, upper=True)
+
+
+def solve_side(
+    fixed: torch.Tensor,
+    offset: torch.Tensor | None,
+    plan: SidePlan,
+    reg: float,
+    out: torch.Tensor,
+    *,
+    solver: str = "cholesky",
+    cg_steps: int = 3,
+) -> None:
+    """Solve every row of one side against the fixed other side, writing into ``out``.
+
+    Parameters
+    ----------
+    fixed : torch.Tensor
+        ``(n_fixed, f)`` features of the fixed side (factors, with a column of ones for biases).
+    offset : torch.Tensor, optional
+        ``(n_fixed,)`` fixed part of every prediction (the other side's bias), or None.
+    plan : SidePlan
+        Batches of the side being solved.
+    reg : float
+        Ridge weight.
+    out : torch.Tensor
+        ``(plan.n_rows, f)``: the current values (CG warm start), overwritten with the solution.
+    solver : {"cholesky", "cg"}
+        How rows with at least ``f`` observed cells are solved.
+    cg_steps : int
+        Conjugate-gradient steps per row with ``solver="cg"``.
+    """
+    f = fixed.shape[1]
+    eye = torch.eye(f, dtype=fixed.dtype, device=fixed.device)
+    a0 = fixed.T @ fixed + reg * eye
+    p0 = torch.cholesky_inverse(_cholesky(a0, "shared"))
+    p0 = 0.5 * (p0 + p0.T)
+    base = (
+        -(fixed.T @ offset) if offset is not None else torch.zeros(f, dtype=fixed.dtype, device=fixed.device)
+    )
+    if plan.empty.numel():
+        out[plan.empty] = (base @ p0).expand(plan.empty.numel(), f)
+    for batch in plan.batches:
+        g = fixed[batch.cols]  # (B, L, f)
+        w = batch.target if offset is None else batch.target - batch.conf_m1 * offset[batch.cols]
+        rhs = base + torch.bmm(w.unsqueeze(1), g).squeeze(1)  # (B, f)
+        v = g * batch.conf_m1.sqrt().unsqueeze(2)  # (B, L, f)
+        if batch.woodbury:
+            z = rhs @ p0  # (B, f)
+            vp = v @ p0  # (B, L, f)
+            m = torch.baddbmm(
+                torch.eye(v.shape[1], dtype=v.dtype, device=v.device), vp, v.mT
+            )  # (B, L, L) = I + V P V^T
+            t = torch.bmm(v, z.unsqueeze(2))  # (B, L, 1)
+            u = _chol_solve(_cholesky(m, "push-through"), t)
+            out[batch.rows] = z - torch.bmm(vp.mT, u).squeeze(2)
+        elif solver == "cg":
+            out[batch.rows] = _cg(a0, v, rhs, out[batch.rows], cg_steps)
+        else:
+            a = torch.baddbmm(a0.expand(v.shape[0], f, f), v.mT, v)  # (B, f, f)
+            out[batch.rows] = _chol_solve(_cholesky(a, "row"), rhs.unsqueeze(2)).squeeze(2)
+
+
+def _cg(a0: torch.Tensor, v: torch.Tensor, rhs: torch.Tensor, x: torch.Tensor, steps: int) -> torch.Tensor:
+    """``steps`` batched CG steps on ``(A0 + V^T V) x = rhs`` from ``x``, never forming ``V^T V``."""
+
+    def apply(p: torch.Tensor) -> torch.Tensor:
+        vp = torch.bmm(p.unsqueeze(1), v.mT)  # (B, 1, f) x (B, f, L)
+        return p @ a0 + torch.bmm(vp, v).squeeze(1)
+
+    r = rhs - apply(x)
+    p = r.clone()
+    rs = (r * r).sum(1)
+    for _ in range(steps):
+        ap = apply(p)
+        denom = (p * ap).sum(1)
+        alpha = torch.where(denom > 0, rs / denom.clamp_min(1e-30), torch.zeros_like(rs))
+        x = x + alpha.unsqueeze(1) * p
+        r = r - alpha.unsqueeze(1) * ap
+        rs_new = (r * r).sum(1)
+        beta = torch.where(rs > 0, rs_new / rs.clamp_min(1e-30), torch.zeros_like(rs))
+        p = r + beta.unsqueeze(1) * p
+        rs = rs_new
+    return x
+
+
+class ALSTrainer:
+    """One ALS epoch = solve all tracks against the users, then all users against the tracks.
+
+    Users are solved last so that, after training, every user's factors are the exact least-squares
+    answer against the final track factors (what :meth:`WMF.fold_in` computes for a new user).
+
+    Parameters
+    ----------
+    user_factors, item_factors : torch.Tensor
+        ``(U, k)`` and ``(I, k)``, updated in place.
+    cells : WeightedCells
+        The training cells.
+    reg : float
+        Ridge weight.
+    user_bias, item_bias : torch.Tensor, optional
+        ``(U,)`` and ``(I,)``, updated in place (both or neither).
+    solver, cg_steps
+        See :func:`solve_side`.
+    """
+
+    def __init__(
+        self,
+        user_factors: torch.Tensor,
+        item_factors: torch.Tensor,
+        cells: WeightedCells,
+        *,
+        reg: float,
+        user_bias: torch.Tensor | None = None,
+        item_bias: torch.Tensor | None = None,
+        solver: str = "cholesky",
+        cg_steps: int = 3,
+    ) -> None:
+        self.x, self.y = user_factors, item_factors
+        self.bu, self.bi = user_bias, item_bias
+        self.reg, self.solver, self.cg_steps = reg, solver, cg_steps
+        self.biased = user_bias is not None
+        n_free = self.x.shape[1] + (1 if self.biased else 0)
+        device, dtype = self.x.device, self.x.dtype
+        conf = cells.conf.double().cpu().numpy()
+        pref = cells.pref.double().cpu().numpy()
+        by_user = cells.to_csr(torch.arange(cells.nnz, dtype=torch.float64))
+        by_item = by_user.tocsc()
+        # the CSR/CSC data hold the cell number, so both sides read conf/pref in their own order
+        user_cells = by_user.data.astype(np.int64)
+        item_cells = by_item.data.astype(np.int64)
+        self.user_plan = build_plan(
+            by_user.indptr,
+            by_user.indices,
+            conf[user_cells],
+            pref[user_cells],
+            n_free=n_free,
+            device=device,
+            dtype=dtype,
+        )
+        self.item_plan = build_plan(
+            by_item.indptr,
+            by_item.indices,
+            conf[item_cells],
+            pref[item_cells],
+            n_free=n_free,
+            device=device,
+            dtype=dtype,
+        )
+
+    def _features(self, factors: torch.Tensor) -> torch.Tensor:
+        if not self.biased:
+            return factors
+        return torch.column_stack(
+            [factors, torch.ones(factors.shape[0], dtype=factors.dtype, device=factors.device)]
+        )
+
+    def _unknowns(self, factors: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        return factors if bias is None else torch.column_stack([factors, bias])
+
+    def epoch(self) -> None:
+        """Update the track factors, then the user factors."""
+        with torch.no_grad():
+            for plan, fixed, fixed_bias, own, own_bias in (
+                (self.item_plan, self.x, self.bu, self.y, self.bi),
+                (self.user_plan, self.y, self.bi, self.x, self.bu),
+            ):
+                out = self._unknowns(own, own_bias).clone()
+                solve_side(
+                    self._features(fixed),
+                    fixed_bias,
+                    plan,
+                    self.reg,
+                    out,
+                    solver=self.solver,
+                    cg_steps=self.cg_steps,
+                )
+                k = own.shape[1]
+                own.copy_(out[:, :k])
+                if own_bias is not None:
+                    own_bias.copy_(out[:, k])

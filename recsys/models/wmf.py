@@ -1,0 +1,510 @@
+"""Weighted matrix factorisation (Hu, Koren & Volinsky 2008): the advanced group recommender.
+
+Users and tracks get ``embedding_dim`` factors; a user's score of a track is ``x_u . y_i`` (plus
+``b_u + b_i`` with ``bias=True``). The objective, over ALL users and ALL tracks, is in
+:mod:`recsys.models.wmf_loss` and is never evaluated on the dense grid. Two trainers minimise it:
+
+* ``trainer="als"`` (default): exact alternating least squares (:mod:`recsys.models.als`);
+* ``trainer="adamw"``: AdamW on the same objective, the customer notebook's optimiser
+  (:mod:`recsys.models.adamw`), for comparison and for the loss-curve demo.
+
+The notebook's config keys are kept. Which trainer honours which:
+
+============== ===================== ============================================================
+key            ALS                   AdamW
+============== ===================== ============================================================
+learning_rate  ignored               step size
+batch_size     ignored               users per step
+weight_decay   must be 0             decoupled decay on top of ``reg``
+dropout_rate   must be 0             dropout on the batch's user factors in the fit term
+bias           yes (exact)           yes
+sigmoid        must be False         must be False
+solver         cholesky / cg         ignored
+============== ===================== ============================================================
+
+``sigmoid=True`` is refused: ``sum_all sigmoid(x.y)^2`` has no Gram-matrix form, so it would need the
+dense grid this model exists to avoid (and a monotone squashing changes no ranking).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from recsys.errors import ConfigError, TrainingError
+from recsys.interactions import Interactions
+from recsys.models.adamw import AdamWTrainer
+from recsys.models.als import ALSTrainer, build_plan, solve_side
+from recsys.models.base import Recommender, TrainCallback
+from recsys.models.wmf_loss import CONFIDENCES, weighted_cells, wmf_loss
+from recsys.training import EarlyStopping, StopFlag
+
+__all__ = ["WMFConfig", "WMF", "TRAINERS", "SOLVERS"]
+
+TRAINERS = ("als", "adamw")
+SOLVERS = ("cholesky", "cg")
+
+_MAX_ABS = 1e6  # factors beyond this are treated as diverged
+_SCORE_ROWS = 512  # users scored per block when computing the validation NDCG
+
+
+@dataclass
+class WMFConfig:
+    """Settings of :class:`WMF` (plain values, saved with the weights).
+
+    Attributes
+    ----------
+    embedding_dim : int
+        Factors per user and per track.
+    epochs : int
+        Training epochs (ALS sweeps or AdamW passes over the users).
+    learning_rate : float
+        AdamW step size (the notebook's 0.005). ALS ignores it.
+    reg : float
+        L2 weight ``reg (|X|^2 + |Y|^2)`` of the objective, for both trainers. The default 1.0 is small
+        next to the confidences (a positive cell weighs ``1 + 40 log(1 + 1e8)`` ~ 738 with the log
+        confidence) yet keeps every ALS system well conditioned; on the synthetic benchmark data
+        NDCG@10 was flat between 0.1 and 10 (see ``benchmarks/results/als.md``).
+    alpha, eps : float
+        Confidence ``c = 1 + alpha log(1 + score / eps)`` (the notebook's 40 and 1e-8).
+    confidence : {"log", "linear"}
+        ``"linear"`` gives ``c = 1 + alpha * score``.
+    threshold : float
+        ``p = 1`` where the training score is at least this (positive).
+    trainer : {"als", "adamw"}
+        Which optimiser minimises the objective.
+    dropout_rate : float
+        AdamW only: dropout on user factors while fitting (the notebook's key).
+    bias : bool
+        Learn a bias per user and per track.
+    sigmoid : bool
+        The notebook's key; must be False (see the module notes).
+    seed : int
+        Seed of the initial factors, the AdamW batch order and dropout.
+    patience : int or None
+        Stop when the validation NDCG@10 has not improved for this many epochs (needs ``val``); the
+        best epoch's factors are kept. None: train every epoch.
+    batch_size : int
+        AdamW: users per step.
+    weight_decay : float
+        AdamW: extra decoupled weight decay (0 keeps the same objective as ALS).
+    solver : {"cholesky", "cg"}
+        ALS: how rows with at least ``embedding_dim`` observed cells are solved, exactly by Cholesky or
+        by ``cg_steps`` warm-started conjugate-gradient steps (rows with fewer always use the exact
+        push-through identity).
+    cg_steps : int
+        ALS with ``solver="cg"``: steps per row and sweep.
+    init_scale : float
+        Standard deviation of the initial factors.
+    device : str
+        ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``...
+    """
+
+    embedding_dim: int = 64
+    epochs: int = 15
+    learning_rate: float = 0.005
+    reg: float = 1.0
+    alpha: float = 40.0
+    eps: float = 1e-8
+    confidence: str = "log"
+    threshold: float = 1.0
+    trainer: str = "als"
+    dropout_rate: float = 0.0
+    bias: bool = False
+    sigmoid: bool = False
+    seed: int = 0
+    patience: int | None = None
+    batch_size: int = 256
+    weight_decay: float = 0.0
+    solver: str = "cholesky"
+    cg_steps: int = 3
+    init_scale: float = 0.01
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the first bad or meaningless setting."""
+        if int(self.embedding_dim) < 1:
+            raise ConfigError(f"embedding_dim must be at least 1, got {self.embedding_dim}")
+        if int(self.epochs) < 1:
+            raise ConfigError(f"epochs must be at least 1, got {self.epochs}")
+        if self.trainer not in TRAINERS:
+            raise ConfigError(f"trainer must be one of {TRAINERS}, got {self.trainer!r}")
+        if self.confidence not in CONFIDENCES:
+            raise ConfigError(f"confidence must be one of {CONFIDENCES}, got {self.confidence!r}")
+        if self.solver not in SOLVERS:
+            raise ConfigError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
+        checks = [
+            (self.reg >= 0, f"reg must be non-negative, got {self.reg}"),
+            (self.alpha >= 0, f"alpha must be non-negative, got {self.alpha}"),
+            (self.eps > 0, f"eps must be positive, got {self.eps}"),
+            (self.threshold > 0, f"threshold must be positive, got {self.threshold}"),
+            (0 <= self.dropout_rate < 1, f"dropout_rate must be in [0, 1), got {self.dropout_rate}"),
+            (self.learning_rate > 0, f"learning_rate must be positive, got {self.learning_rate}"),
+            (int(self.batch_size) >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
+            (self.weight_decay >= 0, f"weight_decay must be non-negative, got {self.weight_decay}"),
+            (int(self.cg_steps) >= 1, f"cg_steps must be at least 1, got {self.cg_steps}"),
+            (self.init_scale > 0, f"init_scale must be positive, got {self.init_scale}"),
+            (
+                self.patience is None or int(self.patience) >= 1,
+                f"patience must be at least 1 or None, got {self.patience}",
+            ),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+        if self.sigmoid:
+            raise ConfigError(
+                "sigmoid=True is not supported: the full objective's sum of sigmoid(x.y)^2 over every "
+                "user x track has no Gram-matrix form, so it would need the dense grid (and a monotone "
+                "squashing changes no ranking); use sigmoid=False"
+            )
+        if self.trainer == "als" and self.dropout_rate > 0:
+            raise ConfigError(
+                f"dropout_rate={self.dropout_rate} has no meaning for the ALS trainer (each solve is "
+                "exact); use trainer='adamw' or dropout_rate=0"
+            )
+        if self.trainer == "als" and self.weight_decay > 0:
+            raise ConfigError(
+                f"weight_decay={self.weight_decay} is an AdamW setting; the ALS trainer regularises "
+                "through reg"
+            )
+        try:
+            torch.device("cpu" if self.device == "auto" else self.device)
+        except RuntimeError as exc:
+            raise ConfigError(f"device must be 'auto' or a torch device name, got {self.device!r}") from exc
+
+
+class WMF(Recommender):
+    """Weighted matrix factorisation with an ALS or AdamW trainer.
+
+    Parameters
+    ----------
+    config : WMFConfig, optional
+        Settings; defaults when omitted.
+
+    Attributes
+    ----------
+    user_factors, item_factors : torch.Tensor
+        ``(n_users, k)`` and ``(n_items, k)`` float32 on the CPU after :meth:`fit`.
+    user_bias, item_bias : torch.Tensor or None
+        With ``bias=True``.
+    """
+
+    kind: ClassVar[str] = "wmf"
+    config_class: ClassVar[type] = WMFConfig
+
+    def __init__(self, config: WMFConfig | None = None) -> None:
+        super().__init__(config)
+        self.config.validate()
+        self.user_factors: torch.Tensor | None = None
+        self.item_factors: torch.Tensor | None = None
+        self.user_bias: torch.Tensor | None = None
+        self.item_bias: torch.Tensor | None = None
+
+    # -- training -------------------------------------------------------------------------------
+    def fit(
+        self,
+        train: Interactions,
+        *,
+        val: Interactions | None = None,
+        callback: TrainCallback | None = None,
+        stop: StopFlag | None = None,
+    ) -> Self:
+        """Learn the factors from ``train``.
+
+        Parameters
+        ----------
+        train : Interactions
+            Training scores.
+        val : Interactions, optional
+            Validation scores; laid on ``train``'s indices when they differ. With it, every epoch also
+            reports ``val_loss`` and ``val_ndcg@10`` (ranking the tracks not in the user's training row).
+        callback : callable, optional
+            ``callback(epoch, metrics)`` after every epoch, ``metrics`` with ``train_loss`` (objective
+            per cell), ``val_loss`` and ``val_ndcg@10`` (with ``val``), ``seconds`` (the epoch's wall
+            time, metrics included) and ``fit_seconds`` (the update alone).
+        stop : StopFlag, optional
+            When set (from any thread), training ends cleanly after the current epoch.
+
+        Returns
+        -------
+        WMF
+            ``self``.
+
+        Raises
+        ------
+        TrainingError
+            Factors became NaN, infinite or exploded.
+        ConfigError
+            ``patience`` is set but no ``val`` was given.
+        """
+        cfg = self.config
+        cfg.validate()
+        if cfg.patience is not None and val is None:
+            raise ConfigError("patience (early stopping) needs a validation matrix: pass val=...")
+        if train.n_users == 0 or train.n_items == 0:
+            raise TrainingError(f"cannot train on an empty matrix ({train.n_users} x {train.n_items})")
+        device = _device(cfg.device)
+        cells = weighted_cells(
+            train.matrix,
+            alpha=cfg.alpha,
+            eps=cfg.eps,
+            kind=cfg.confidence,
+            threshold=cfg.threshold,
+            device=device,
+        )
+        val_cells = val_truth = None
+        if val is not None:
+            if not (
+                np.array_equal(val.user_ids, train.user_ids) and np.array_equal(val.item_ids, train.item_ids)
+            ):
+                val = Interactions.from_frame(
+                    val.to_frame(), user_ids=train.user_ids, item_ids=train.item_ids
+                )
+            val_cells = weighted_cells(
+                val.matrix,
+                alpha=cfg.alpha,
+                eps=cfg.eps,
+                kind=cfg.confidence,
+                threshold=cfg.threshold,
+                device=device,
+            )
+            val_truth = _relevant(val.matrix, cfg.threshold)
+
+        gen = torch.Generator().manual_seed(int(cfg.seed))
+        k = int(cfg.embedding_dim)
+        x = (torch.rand(train.n_users, k, generator=gen) * cfg.init_scale).to(device)
+        y = (torch.rand(train.n_items, k, generator=gen) * cfg.init_scale).to(device)
+        bu = torch.zeros(train.n_users, device=device) if cfg.bias else None
+        bi = torch.zeros(train.n_items, device=device) if cfg.bias else None
+        if cfg.trainer == "als":
+            trainer: Any = ALSTrainer(
+                x, y, cells, reg=cfg.reg, user_bias=bu, item_bias=bi, solver=cfg.solver, cg_steps=cfg.cg_steps
+            )
+        else:
+            trainer = AdamWTrainer(
+                x,
+                y,
+                cells,
+                reg=cfg.reg,
+                learning_rate=cfg.learning_rate,
+                weight_decay=cfg.weight_decay,
+                batch_size=cfg.batch_size,
+                dropout_rate=cfg.dropout_rate,
+                generator=gen,
+                user_bias=bu,
+                item_bias=bi,
+            )
+
+        self.train = train
+        self.history = []
+        early = EarlyStopping(int(cfg.patience), mode="max") if cfg.patience is not None else None
+        best: dict[str, torch.Tensor] | None = None
+        try:
+            for epoch in range(1, int(cfg.epochs) + 1):
+                start = time.perf_counter()
+                trainer.epoch()
+                fit_seconds = time.perf_counter() - start
+                _check_finite(epoch, x, y, bu, bi)
+                metrics = {"train_loss": wmf_loss(x, y, cells, reg=cfg.reg, user_bias=bu, item_bias=bi)}
+                if val_cells is not None:
+                    metrics["val_loss"] = wmf_loss(x, y, val_cells, reg=cfg.reg, user_bias=bu, item_bias=bi)
+                    metrics["val_ndcg@10"] = _ndcg10(x, y, bu, bi, train.matrix, val_truth)
+                if not math.isfinite(metrics["train_loss"]):
+                    raise TrainingError(
+                        f"training diverged at epoch {epoch}: the loss is {metrics['train_loss']}"
+                    )
+                metrics["fit_seconds"] = fit_seconds
+                metrics["seconds"] = time.perf_counter() - start
+                self.history.append(metrics)
+                if callback is not None:
+                    callback(epoch, dict(metrics))
+                if early is not None:
+                    if early.update(epoch, metrics["val_ndcg@10"]):
+                        best = {n: t.detach().clone() for n, t in _named(x, y, bu, bi).items()}
+                    if early.should_stop:
+                        break
+                if stop is not None and stop.is_set():
+                    break
+        finally:
+            if cfg.trainer == "adamw":
+                trainer.release()
+        if best is not None:
+            with torch.no_grad():
+                for n, t in _named(x, y, bu, bi).items():
+                    t.copy_(best[n])
+            self.metrics = {**self.metrics, "best_epoch": float(early.best_epoch)}  # type: ignore[union-attr]
+        self._set_state(_named(x, y, bu, bi))
+        return self
+
+    # -- scoring --------------------------------------------------------------------------------
+    def score_users(self, rows: np.ndarray) -> np.ndarray:
+        """``X[rows] @ Y^T`` (+ biases), ``float32`` ``(len(rows), n_items)``."""
+        self._fitted()
+        x, y = self._factors()
+        idx = torch.as_tensor(np.asarray(rows, dtype=np.int64))
+        with torch.no_grad():
+            scores = x[idx] @ y.T
+            if self.user_bias is not None and self.item_bias is not None:
+                scores += self.user_bias[idx].unsqueeze(1) + self.item_bias.unsqueeze(0)
+        return scores.numpy().astype(np.float32, copy=False)
+
+    def fold_in_factors(self, items: np.ndarray, scores: np.ndarray) -> torch.Tensor:
+        """Factors of a user not trained on: one ALS user solve against the fixed track factors.
+
+        Parameters
+        ----------
+        items : numpy.ndarray
+            Track indices of the user's history.
+        scores : numpy.ndarray
+            Their scores.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(k,)`` factors, or ``(k + 1,)`` (factors then the user's bias) with ``bias=True``.
+        """
+        self._fitted()
+        cfg = self.config
+        _, y = self._factors()
+        n_items = y.shape[0]
+        row = sp.csr_matrix(
+            (np.asarray(scores, dtype=np.float64), (np.zeros(len(items), dtype=np.int64), np.asarray(items))),
+            shape=(1, n_items),
+        )
+        row.sum_duplicates()
+        cells = weighted_cells(
+            row, alpha=cfg.alpha, eps=cfg.eps, kind=cfg.confidence, threshold=cfg.threshold
+        )
+        conf, pref = cells.conf.double().numpy(), cells.pref.double().numpy()
+        biased = self.item_bias is not None
+        fixed = y.double()
+        if biased:
+            fixed = torch.column_stack([fixed, torch.ones(n_items, dtype=fixed.dtype)])
+        offset = self.item_bias.double() if biased else None  # type: ignore[union-attr]
+        plan = build_plan(
+            np.array([0, cells.nnz]),
+            cells.cols.numpy(),
+            conf,
+            pref,
+            n_free=fixed.shape[1],
+            dtype=torch.float64,
+        )
+        out = torch.zeros(1, fixed.shape[1], dtype=torch.float64)
+        solve_side(fixed, offset, plan, cfg.reg, out)
+        return out[0].float()
+
+    def fold_in(self, items: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Scores over every track for a user not trained on (see :meth:`fold_in_factors`)."""
+        vec = self.fold_in_factors(items, scores)
+        _, y = self._factors()
+        k = y.shape[1]
+        with torch.no_grad():
+            out = y @ vec[:k]
+            if self.item_bias is not None:
+                out += vec[k] + self.item_bias
+        return out.numpy().astype(np.float32, copy=False)
+
+    # -- persistence ----------------------------------------------------------------------------
+    def _state(self) -> dict[str, torch.Tensor]:
+        x, y = self._factors()
+        state = {"user_factors": x, "item_factors": y}
+        if self.user_bias is not None and self.item_bias is not None:
+            state["user_bias"] = self.user_bias
+            state["item_bias"] = self.item_bias
+        return state
+
+    def _set_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        def cpu(t: torch.Tensor) -> torch.Tensor:
+            return t.detach().to("cpu", torch.float32).contiguous()
+
+        self.user_factors = cpu(tensors["user_factors"])
+        self.item_factors = cpu(tensors["item_factors"])
+        has_bias = "user_bias" in tensors and "item_bias" in tensors
+        self.user_bias = cpu(tensors["user_bias"]) if has_bias else None
+        self.item_bias = cpu(tensors["item_bias"]) if has_bias else None
+
+    def _factors(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.user_factors is None or self.item_factors is None:
+            from recsys.errors import ModelError
+
+            raise ModelError("the wmf model has no factors: call fit() or load()")
+        return self.user_factors, self.item_factors
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _named(
+    x: torch.Tensor, y: torch.Tensor, bu: torch.Tensor | None, bi: torch.Tensor | None
+) -> dict[str, torch.Tensor]:
+    out = {"user_factors": x, "item_factors": y}
+    if bu is not None and bi is not None:
+        out["user_bias"] = bu
+        out["item_bias"] = bi
+    return out
+
+
+def _check_finite(
+    epoch: int, x: torch.Tensor, y: torch.Tensor, bu: torch.Tensor | None, bi: torch.Tensor | None
+) -> None:
+    for name, t in _named(x, y, bu, bi).items():
+        t = t.detach()
+        if not bool(torch.isfinite(t).all()):
+            raise TrainingError(
+                f"training diverged at epoch {epoch}: {name} contain NaN or infinite values "
+                "(lower learning_rate or raise reg)"
+            )
+        peak = float(t.abs().max()) if t.numel() else 0.0
+        if peak > _MAX_ABS:
+            raise TrainingError(
+                f"training diverged at epoch {epoch}: {name} reached {peak:.3g} in absolute value "
+                "(lower learning_rate or raise reg)"
+            )
+
+
+def _relevant(matrix: sp.csr_matrix, threshold: float) -> sp.csr_matrix:
+    rel = sp.csr_matrix(matrix >= threshold, dtype=np.float32)
+    rel.eliminate_zeros()
+    return rel
+
+
+def _ndcg10(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    bu: torch.Tensor | None,
+    bi: torch.Tensor | None,
+    seen: sp.csr_matrix,
+    relevant: sp.csr_matrix,
+) -> float:
+    """Mean NDCG@10 over users with a relevant validation track, training tracks excluded."""
+    from recsys.evaluation.metrics import ndcg_at_k
+    from recsys.evaluation.ranking import top_k
+
+    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    if users.size == 0:
+        return float("nan")
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, len(users), _SCORE_ROWS):
+            rows = users[start : start + _SCORE_ROWS]
+            idx = torch.as_tensor(rows, device=x.device)
+            scores = x[idx] @ y.T
+            if bu is not None and bi is not None:
+                scores += bu[idx].unsqueeze(1) + bi.unsqueeze(0)
+            top = top_k(scores.float().cpu().numpy(), 10, exclude=seen[rows])
+            total += float(np.sum(ndcg_at_k(top, relevant[rows])))
+    return total / len(users)

@@ -1,0 +1,251 @@
+"""The weighted matrix factorisation objective, computed without the dense users x tracks grid.
+
+Hu, Koren & Volinsky (2008) minimise, over ALL users ``u`` and ALL tracks ``i``::
+
+    sum_ui c_ui (p_ui - s_ui)^2 + reg (|X|^2 + |Y|^2),     s_ui = x_u . y_i (+ b_u + b_i)
+
+with ``p_ui = 1`` where the training score reaches the preference threshold (else 0) and confidence
+``c_ui = 1 + alpha * log(1 + score / eps)`` (or ``1 + alpha * score``). An unobserved cell has ``c = 1``
+and ``p = 0`` and contributes just ``s_ui^2``, so::
+
+    sum_all c (p - s)^2 = sum_all s^2 + sum_observed [c (p - s)^2 - s^2]
+    sum_all s^2         = trace((X^T X)(Y^T Y))
+
+and the whole objective costs ``O(nnz k + (U + I) k^2)`` instead of ``O(U I k)``. Biases fold into the
+same identity by augmenting the factors: ``[X, b_u, 1] . [Y, 1, b_i] = x.y + b_u + b_i``.
+
+The loss reported to callbacks is that objective divided by ``U * I`` (a weighted loss per cell), the
+same definition for both trainers and for the training and validation matrices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from recsys.errors import ConfigError, DataError
+
+__all__ = ["CONFIDENCES", "WeightedCells", "confidence", "weighted_cells", "wmf_objective", "wmf_loss"]
+
+CONFIDENCES = ("log", "linear")
+
+_CHUNK = 1 << 18  # observed cells per chunk of gathered factors (keeps peak memory at ~chunk * k floats)
+
+
+def confidence(scores: np.ndarray, *, alpha: float, eps: float, kind: str = "log") -> np.ndarray:
+    """Confidence ``c`` of observed scores.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray
+        Non-negative interaction scores.
+    alpha : float
+        Confidence scale.
+    eps : float
+        Scale of the log form, ``1 + alpha * log(1 + score / eps)``.
+    kind : {"log", "linear"}
+        ``"linear"`` gives ``1 + alpha * score``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``float64`` confidences, 1 where the score is 0.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    if kind == "log":
+        return 1.0 + alpha * np.log1p(s / eps)
+    if kind == "linear":
+        return 1.0 + alpha * s
+    raise ConfigError(f"confidence must be one of {CONFIDENCES}, got {kind!r}")
+
+
+@dataclass(frozen=True)
+class WeightedCells:
+    """The observed cells of a score matrix that differ from an unobserved one.
+
+    Cells with ``c = 1`` and ``p = 0`` (a stored score of 0) are dropped: they are exactly like the
+    unobserved cells the Gram term already counts.
+
+    Attributes
+    ----------
+    rows, cols : torch.Tensor
+        ``int64`` user and track indices, sorted by row then column.
+    conf : torch.Tensor
+        Confidence ``c`` of each cell.
+    pref : torch.Tensor
+        Preference ``p`` (0 or 1) of each cell.
+    shape : tuple of int
+        ``(n_users, n_items)`` of the whole matrix.
+    """
+
+    rows: torch.Tensor
+    cols: torch.Tensor
+    conf: torch.Tensor
+    pref: torch.Tensor
+    shape: tuple[int, int]
+
+    @property
+    def nnz(self) -> int:
+        """Number of cells kept."""
+        return int(self.rows.numel())
+
+    def to_csr(self, values: torch.Tensor) -> sp.csr_matrix:
+        """A CSR matrix of ``values`` (one per cell) on these cells, for row-wise work."""
+        return sp.csr_matrix(
+            (values.cpu().numpy(), (self.rows.cpu().numpy(), self.cols.cpu().numpy())), shape=self.shape
+        )
+
+
+def weighted_cells(
+    matrix: sp.csr_matrix,
+    *,
+    alpha: float,
+    eps: float,
+    kind: str = "log",
+    threshold: float = 1.0,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str = "cpu",
+) -> WeightedCells:
+    """Confidence and preference of every observed cell of ``matrix``.
+
+    Parameters
+    ----------
+    matrix : scipy.sparse.csr_matrix
+        Users x tracks scores.
+    alpha, eps, kind
+        See :func:`confidence`.
+    threshold : float
+        ``p = 1`` where ``score >= threshold`` (must be positive, so an unobserved cell is ``p = 0``).
+    dtype, device
+        Of the returned tensors.
+
+    Raises
+    ------
+    DataError
+        A score is negative or not finite.
+    ConfigError
+        ``threshold`` is not positive, ``alpha`` is negative or ``eps`` is not positive.
+    """
+    if not threshold > 0:
+        raise ConfigError(f"threshold must be positive (an unobserved cell has score 0), got {threshold}")
+    if alpha < 0:
+        raise ConfigError(f"alpha must be non-negative, got {alpha}")
+    if kind == "log" and not eps > 0:
+        raise ConfigError(f"eps must be positive, got {eps}")
+    coo = sp.coo_matrix(matrix)
+    data = np.asarray(coo.data, dtype=np.float64)
+    bad = ~np.isfinite(data) | (data < 0)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"WMF needs non-negative finite scores, got {data[k]!r} "
+            f"for row {coo.row[k]}, column {coo.col[k]}",
+            field="score",
+        )
+    conf = confidence(data, alpha=alpha, eps=eps, kind=kind)
+    pref = (data >= threshold).astype(np.float64)
+    keep = (conf != 1.0) | (pref != 0.0)
+    rows, cols = coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
+    order = np.lexsort((cols, rows))
+    return WeightedCells(
+        rows=torch.as_tensor(rows[order], device=device),
+        cols=torch.as_tensor(cols[order], device=device),
+        conf=torch.as_tensor(conf[keep][order], dtype=dtype, device=device),
+        pref=torch.as_tensor(pref[keep][order], dtype=dtype, device=device),
+        shape=(int(matrix.shape[0]), int(matrix.shape[1])),
+    )
+
+
+def _augment(
+    x: torch.Tensor, y: torch.Tensor, bu: torch.Tensor | None, bi: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    if bu is None and bi is None:
+        return x, y
+    bu = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device) if bu is None else bu
+    bi = torch.zeros(y.shape[0], dtype=y.dtype, device=y.device) if bi is None else bi
+    ones_u = torch.ones_like(bu)
+    ones_i = torch.ones_like(bi)
+    return torch.column_stack([x, bu, ones_u]), torch.column_stack([y, ones_i, bi])
+
+
+def wmf_objective(
+    user_factors: torch.Tensor,
+    item_factors: torch.Tensor,
+    cells: WeightedCells,
+    *,
+    reg: float,
+    user_bias: torch.Tensor | None = None,
+    item_bias: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The full objective (a sum, not normalised); differentiable.
+
+    Parameters
+    ----------
+    user_factors : torch.Tensor
+        ``(U', k)`` factors of the users whose rows are counted (all users, or a batch).
+    item_factors : torch.Tensor
+        ``(I, k)`` factors of every track.
+    cells : WeightedCells
+        Observed cells; ``cells.rows`` index into ``user_factors`` (for a batch of users, the batch's
+        cells re-indexed to the batch).
+    reg : float
+        L2 weight on every factor and bias counted.
+    user_bias, item_bias : torch.Tensor, optional
+        ``(U',)`` and ``(I,)`` biases.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar: ``sum_all c (p - s)^2 + reg (|X|^2 + |Y|^2 + |b_u|^2 + |b_i|^2)``.
+    """
+    xa, ya = _augment(user_factors, item_factors, user_bias, item_bias)
+    total = ((xa.T @ xa) * (ya.T @ ya)).sum()
+    for start in range(0, cells.nnz, _CHUNK):
+        r = cells.rows[start : start + _CHUNK]
+        c = cells.cols[start : start + _CHUNK]
+        s = (xa[r] * ya[c]).sum(dim=1)
+        conf = cells.conf[start : start + _CHUNK].to(s.dtype)
+        pref = cells.pref[start : start + _CHUNK].to(s.dtype)
+        total = total + (conf * (pref - s) ** 2 - s**2).sum()
+    penalty = user_factors.square().sum() + item_factors.square().sum()
+    if user_bias is not None:
+        penalty = penalty + user_bias.square().sum()
+    if item_bias is not None:
+        penalty = penalty + item_bias.square().sum()
+    return total + reg * penalty
+
+
+def wmf_loss(
+    user_factors: torch.Tensor,
+    item_factors: torch.Tensor,
+    cells: WeightedCells,
+    *,
+    reg: float,
+    user_bias: torch.Tensor | None = None,
+    item_bias: torch.Tensor | None = None,
+) -> float:
+    """The objective per cell, ``wmf_objective / (U * I)``, computed in float64 for reporting.
+
+    Parameters
+    ----------
+    user_factors, item_factors, cells, reg, user_bias, item_bias
+        See :func:`wmf_objective` (all users' factors here).
+
+    Returns
+    -------
+    float
+    """
+    n_users, n_items = cells.shape
+    with torch.no_grad():
+        total = wmf_objective(
+            user_factors.double(),
+            item_factors.double(),
+            cells,
+            reg=reg,
+            user_bias=None if user_bias is None else user_bias.double(),
+            item_bias=None if item_bias is None else item_bias.double(),
+        )
+    return float(total) / (n_users * n_items)

@@ -1,0 +1,227 @@
+"""WMF: both trainers, the per-epoch hook, stopping, fold-in, persistence and failure modes."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from recsys.errors import ConfigError, TrainingError
+from recsys.interactions import Interactions
+from recsys.models.als import ALSTrainer
+from recsys.models.wmf import WMF, WMFConfig, _ndcg10, _relevant
+from recsys.training import EarlyStopping, StopFlag
+
+KEYS = {"train_loss", "val_loss", "val_ndcg@10", "seconds", "fit_seconds"}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # tiny problems: a second thread only adds contention on a shared machine
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _planted(seed: int, n_users: int = 30, n_items: int = 40, rank: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n_users, rank)) @ rng.normal(size=(n_items, rank)).T
+    logits += rng.gumbel(size=logits.shape)
+    r, c = np.nonzero(logits > np.quantile(logits, 0.8))
+    return pd.DataFrame({"user_id": r, "track_id": c, "score": rng.integers(0, 4, size=r.size).astype(float)})
+
+
+@pytest.fixture(scope="module")
+def tiny() -> tuple[Interactions, Interactions]:
+    frame = _planted(0)
+    held = np.random.default_rng(5).random(len(frame)) < 0.25
+    train = Interactions.from_frame(frame[~held], user_ids=np.arange(30), item_ids=np.arange(40))
+    return train, train.align(frame[held])
+
+
+def _fit(train, val=None, **cfg) -> WMF:
+    settings = {"embedding_dim": 4, "epochs": 5, "reg": 1.0, "device": "cpu"} | cfg
+    return WMF(WMFConfig(**settings)).fit(train, val=val)
+
+
+@pytest.mark.parametrize("trainer", ["als", "adamw"])
+def test_loss_decreases_and_callback_runs_once_per_epoch(tiny, trainer):
+    train, val = tiny
+    calls: list[tuple[int, dict]] = []
+    extra = {"learning_rate": 0.05, "batch_size": 8} if trainer == "adamw" else {}
+    model = WMF(WMFConfig(embedding_dim=4, epochs=6, trainer=trainer, device="cpu", **extra))
+    model.fit(train, val=val, callback=lambda epoch, m: calls.append((epoch, m)))
+    assert [e for e, _ in calls] == [1, 2, 3, 4, 5, 6]
+    assert all(set(m) == KEYS for _, m in calls)
+    assert all(np.isfinite(list(m.values())).all() for _, m in calls)
+    assert model.history == [m for _, m in calls]
+    losses = [m["train_loss"] for _, m in calls]
+    assert losses[-1] < 0.5 * losses[0]
+    if trainer == "als":  # each exact half-step can only lower the objective
+        assert all(b <= a * (1 + 1e-6) for a, b in itertools.pairwise(losses))
+    assert 0.0 <= calls[-1][1]["val_ndcg@10"] <= 1.0
+
+
+def test_without_val_the_callback_gets_train_loss_and_seconds(tiny):
+    seen = []
+    WMF(WMFConfig(embedding_dim=4, epochs=2, device="cpu")).fit(tiny[0], callback=lambda e, m: seen.append(m))
+    assert [set(m) for m in seen] == [{"train_loss", "seconds", "fit_seconds"}] * 2
+
+
+def test_stop_flag_ends_training_after_the_current_epoch(tiny):
+    flag = StopFlag()
+    epochs = []
+
+    def callback(epoch, metrics):
+        epochs.append(epoch)
+        if epoch == 2:
+            flag.set()
+
+    model = WMF(WMFConfig(embedding_dim=4, epochs=10, device="cpu"))
+    model.fit(tiny[0], callback=callback, stop=flag)
+    assert epochs == [1, 2]
+    assert len(model.history) == 2
+    assert model.score_users(np.arange(3)).shape == (3, 40)
+
+
+def test_early_stopping_counts_epochs_without_improvement():
+    early = EarlyStopping(2, mode="max")
+    assert [early.update(e, v) for e, v in enumerate([0.1, 0.3, 0.3, 0.2], start=1)] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert early.should_stop and early.best == 0.3 and early.best_epoch == 2
+    with pytest.raises(ConfigError, match="patience"):
+        EarlyStopping(0)
+
+
+def test_early_stopping_keeps_the_best_epoch(tiny):
+    train, val = tiny
+    model = _fit(train, val, trainer="adamw", learning_rate=0.3, batch_size=30, epochs=40, patience=2)
+    ndcg = [h["val_ndcg@10"] for h in model.history]
+    best = int(model.metrics["best_epoch"])
+    assert len(ndcg) < 40, "the run must have stopped early"
+    assert len(ndcg) == best + 2
+    assert ndcg[best - 1] == max(ndcg)
+    assert ndcg[best - 1] > max(ndcg[best:])  # the two later epochs did not improve
+    # the kept factors are the best epoch's, not the last one's
+    x, y = model.user_factors, model.item_factors
+    assert _ndcg10(x, y, None, None, train.matrix, _relevant(val.matrix, 1.0)) == pytest.approx(
+        ndcg[best - 1]
+    )
+
+
+def test_patience_needs_validation_data(tiny):
+    with pytest.raises(ConfigError, match="val"):
+        _fit(tiny[0], patience=2)
+
+
+def test_als_and_adamw_reach_the_same_loss(tiny):
+    # same objective, two optimisers: linear confidence keeps the tiny problem well conditioned
+    train = tiny[0]
+    settings = dict(embedding_dim=2, reg=1.0, confidence="linear", alpha=2.0)
+    als = _fit(train, **settings, epochs=60)
+    adamw = _fit(
+        train, **settings, epochs=600, trainer="adamw", learning_rate=0.05, batch_size=30, init_scale=0.1
+    )
+    assert adamw.history[-1]["train_loss"] == pytest.approx(als.history[-1]["train_loss"], rel=1e-4)
+    np.testing.assert_allclose(adamw.score_users(np.arange(30)), als.score_users(np.arange(30)), atol=0.02)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_fold_in_reproduces_a_trained_users_factors(tiny, bias):
+    train = tiny[0]
+    model = _fit(train, bias=bias, epochs=4)
+    for row in (0, 7, 21):
+        items, scores = train.user_items(row)
+        vec = model.fold_in_factors(items, scores)
+        np.testing.assert_allclose(vec[:4].numpy(), model.user_factors[row].numpy(), rtol=1e-4, atol=1e-5)
+        if bias:
+            assert float(vec[4]) == pytest.approx(float(model.user_bias[row]), rel=1e-4, abs=1e-5)
+        np.testing.assert_allclose(
+            model.fold_in(items, scores), model.score_users(np.array([row]))[0], rtol=1e-4, atol=1e-4
+        )
+
+
+def test_unseen_member_is_folded_in(tiny):
+    train = tiny[0]
+    model = _fit(train)
+    items, scores = train.user_items(3)
+    frame = pd.concat(
+        [train.to_frame(), pd.DataFrame({"user_id": [99] * len(items), "track_id": items, "score": scores})]
+    )
+    history = Interactions.from_frame(frame, item_ids=train.item_ids)
+    members = model.member_scores([3, 99], history=history)
+    assert members.status == ["trained", "folded_in"]
+    np.testing.assert_allclose(members.scores[1], members.scores[0], rtol=1e-4, atol=1e-4)
+
+
+def test_score_users_is_the_dot_product_plus_biases(tiny):
+    model = _fit(tiny[0], bias=True, epochs=2)
+    rows = np.array([4, 0])
+    want = model.user_factors[rows] @ model.item_factors.T + model.user_bias[rows, None] + model.item_bias
+    got = model.score_users(rows)
+    assert got.dtype == np.float32 and got.shape == (2, 40)
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("trainer", ["als", "adamw"])
+def test_same_seed_same_factors(tiny, trainer):
+    train = tiny[0]
+    extra = {"dropout_rate": 0.2, "batch_size": 8} if trainer == "adamw" else {}
+    a = _fit(train, trainer=trainer, seed=3, epochs=3, **extra)
+    b = _fit(train, trainer=trainer, seed=3, epochs=3, **extra)
+    c = _fit(train, trainer=trainer, seed=4, epochs=3, **extra)
+    assert torch.equal(a.user_factors, b.user_factors) and torch.equal(a.item_factors, b.item_factors)
+    assert not torch.equal(a.item_factors, c.item_factors)
+
+
+def test_save_and_load_give_identical_recommendations(tiny, tmp_path):
+    train, val = tiny
+    model = _fit(train, val, bias=True, epochs=3)
+    path = model.save(tmp_path / "wmf.pt")
+    loaded = WMF.load(path)
+    assert isinstance(loaded, WMF) and loaded.config == model.config
+    for name, tensor in model._state().items():
+        assert torch.equal(loaded._state()[name], tensor)
+    assert loaded.history == model.history
+    for group in ([0], [0, 5, 9]):
+        pd.testing.assert_frame_equal(loaded.recommend(group, 10), model.recommend(group, 10))
+
+
+def test_nan_factors_raise_a_training_error(tiny, monkeypatch):
+    def poisoned(self):
+        self.y[0, 0] = float("nan")
+
+    monkeypatch.setattr(ALSTrainer, "epoch", poisoned)
+    with pytest.raises(TrainingError, match="epoch 1: item_factors contain NaN"):
+        _fit(tiny[0])
+
+
+def test_diverging_adamw_raises_a_training_error(tiny):
+    with pytest.raises(TrainingError, match="diverged at epoch 1"):
+        _fit(tiny[0], trainer="adamw", learning_rate=1e7, batch_size=8)
+
+
+@pytest.mark.parametrize(
+    ("settings", "match"),
+    [
+        ({"sigmoid": True}, "sigmoid"),
+        ({"dropout_rate": 0.1}, "dropout_rate"),
+        ({"weight_decay": 0.01}, "weight_decay"),
+        ({"trainer": "sgd"}, "trainer"),
+        ({"confidence": "cube"}, "confidence"),
+        ({"threshold": 0.0}, "threshold"),
+        ({"embedding_dim": 0}, "embedding_dim"),
+        ({"patience": 0}, "patience"),
+    ],
+)
+def test_meaningless_settings_are_refused(settings, match):
+    with pytest.raises(ConfigError, match=match):
+        WMFConfig(**settings)
