@@ -21,6 +21,7 @@ from recsys.models.baselines import (
     RandomModel,
 )
 from recsys.models.io import check_fingerprint, read_model_file, write_model_file
+from recsys.models.wmf import WMF, WMFConfig
 
 __all__ = [
     "MODELS",
@@ -34,6 +35,8 @@ __all__ = [
     "RandomModel",
     "Recommender",
     "TrainCallback",
+    "WMF",
+    "WMFConfig",
     "check_fingerprint",
     "config_from_dict",
     "create_model",
@@ -46,6 +49,7 @@ MODELS: dict[str, type[Recommender]] = {
     "basic": BasicModel,
     "popularity": PopularityModel,
     "random": RandomModel,
+    "wmf": WMF,
 }
 """Model kind -> class (the kinds the CLI's ``--model`` and the dashboard offer)."""
 
