@@ -54,7 +54,9 @@ def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
                 continue
             raise
         modules[name] = module
-        cmd = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        # argparse %-formats help strings; HELP texts are plain prose ("95% CIs").
+        text = module.HELP.replace("%", "%%")
+        cmd = sub.add_parser(name, help=text, description=module.HELP)
         module.add_arguments(cmd)
         cmd.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return parser, modules
