@@ -29,3 +29,10 @@ def test_missing_data_folder_is_exit_2(tmp_path, capsys: pytest.CaptureFixture[s
     assert code == 2
     err = capsys.readouterr().err
     assert "nope" in err and "Traceback" not in err
+
+
+def test_public_names_resolve() -> None:
+    import recsys
+
+    for name in recsys.__all__:
+        assert getattr(recsys, name) is not None, name

@@ -1,0 +1,64 @@
+"""Pozytywka group recommendation analytics: data pipeline, models, evaluation, diagnostics.
+
+The public names below are imported lazily (on first attribute access), so ``python -m recsys`` and
+the dashboard start without loading torch until a model is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # errors
+    "RecsysError": "recsys.errors",
+    "DataError": "recsys.errors",
+    "ConfigError": "recsys.errors",
+    "ModelError": "recsys.errors",
+    "UnknownUserError": "recsys.errors",
+    "TrainingError": "recsys.errors",
+    # data
+    "Interactions": "recsys.interactions",
+    "PrepareSettings": "recsys.pipeline",
+    "Prepared": "recsys.pipeline",
+    "prepare": "recsys.pipeline",
+    "load_prepared": "recsys.pipeline",
+    "ensure_prepared": "recsys.pipeline",
+    "generate_dataset": "recsys.demo",
+    # models
+    "Recommender": "recsys.models",
+    "MODELS": "recsys.models",
+    "create_model": "recsys.models",
+    "load_model": "recsys.models",
+    "WMF": "recsys.models",
+    "WMFConfig": "recsys.models",
+    "BasicModel": "recsys.models",
+    "PopularityModel": "recsys.models",
+    "RandomModel": "recsys.models",
+    "StopFlag": "recsys.training",
+    "EarlyStopping": "recsys.training",
+    # groups, evaluation, diagnostics
+    "aggregate": "recsys.group",
+    "STRATEGIES": "recsys.group",
+    "evaluate_model": "recsys.evaluation",
+    "compare_models": "recsys.evaluation",
+    "make_groups": "recsys.evaluation",
+    "evaluate_groups": "recsys.evaluation",
+    "diagnose": "recsys.diagnostics",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'recsys' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
