@@ -38,14 +38,17 @@ def _load(name: str) -> ModuleType:
     return importlib.import_module(f"recsys.commands.{name}")
 
 
-def _build_parser() -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+def _build_parser(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, dict[str, ModuleType]]:
+    # Importing a command can pull in torch (seconds); a run of one command imports only that one.
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    names = (chosen,) if chosen in COMMANDS else COMMANDS
     parser = argparse.ArgumentParser(
         prog="python -m recsys",
         description="Pozytywka group recommendation analytics: data pipeline, models, evaluation.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     modules: dict[str, ModuleType] = {}
-    for name in COMMANDS:
+    for name in names:
         try:
             module = _load(name)
         except ModuleNotFoundError as exc:
@@ -82,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 on success, 2 on bad input, 1 on an unexpected error.
     """
-    parser, modules = _build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser, modules = _build_parser(argv)
     args = parser.parse_args(argv)
     module = modules[args.command]
     try:
