@@ -62,15 +62,15 @@ with search_col:
 with pick_col:
     st.multiselect("Group members (type to search, x to remove)", list(labels_all),
                    format_func=labels_all.get, key=MEMBERS, placeholder="Add members...")
-    size_col, random_col, similar_col, divergent_col = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
+    size_col, random_col, similar_col, divergent_col = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
     size_col.number_input("Suggested group size", min_value=2, max_value=10, value=3,
                           key=ui.key(PAGE, "size"))
     random_col.button("Random", on_click=_suggest, args=("random",), key=ui.key(PAGE, "random"),
-                      icon=":material/shuffle:")
+                      width="stretch")
     similar_col.button("Similar", on_click=_suggest, args=("similar",), key=ui.key(PAGE, "similar"),
-                       icon=":material/join_inner:", help="Members with close tastes (cosine of histories)")
+                       width="stretch", help="Members with close tastes (cosine of histories)")
     divergent_col.button("Divergent", on_click=_suggest, args=("divergent",), key=ui.key(PAGE, "divergent"),
-                         icon=":material/call_split:", help="Members with the most different tastes")
+                         width="stretch", help="Members with the most different tastes")
 
 members = list(st.session_state.get(MEMBERS, []))
 if not members:
@@ -88,14 +88,14 @@ for i, uid in enumerate(members):
 st.subheader("Recommendations side by side")
 if not names:
     st.stop()
-a_col, b_col, strategy_col, n_col, discovery_col = st.columns([2, 2, 2, 1, 1], vertical_alignment="bottom")
+a_col, b_col, strategy_col, n_col, discovery_col = st.columns([2, 2, 2, 1, 2], vertical_alignment="bottom")
 left, right = gb.default_pair(names, DEFAULT_MODELS)
 model_a = a_col.selectbox("Left model", names, index=left, key=ui.key(PAGE, "model_a"))
 model_b = b_col.selectbox("Right model", names, index=right, key=ui.key(PAGE, "model_b"))
 strategy = strategy_col.selectbox("Aggregation strategy", STRATEGIES, key=ui.key(PAGE, "strategy"),
                                   format_func=lambda s: s.replace("_", " "))
 n = n_col.number_input("Tracks", min_value=1, max_value=50, value=10, key=ui.key(PAGE, "n"))
-discovery = discovery_col.toggle("New only", key=ui.key(PAGE, "discovery"),
+discovery = discovery_col.toggle("New tracks only", key=ui.key(PAGE, "discovery"),
                                  help="Leave out tracks any member already heard")
 
 with ui.show_error("Could not recommend"):
@@ -109,7 +109,7 @@ with ui.show_error("Could not recommend"):
         with col:
             st.markdown(f"#### {group_list.model}")
             st.dataframe(charts.overlap_styler(gb.display_table(group_list.table)), hide_index=True,
-                         key=ui.key(PAGE, f"list.{group_list.model}"))
+                         column_config=ui.playlist_columns(), key=ui.key(PAGE, f"list.{group_list.model}"))
             st.caption(gb.status_text(group_list.members))
             st.plotly_chart(charts.affinity_heatmap(group_list.affinity,
                                                     f"{group_list.model}: who each pick serves"),

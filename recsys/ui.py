@@ -61,6 +61,7 @@ __all__ = [
     "train_defaults",
     "file_version",
     "signal_verdict",
+    "playlist_columns",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -758,3 +759,16 @@ def signal_verdict(prepared: Any) -> str:
     from recsys.diagnostics import diagnose
 
     return cached(diagnose, prepared).verdict
+
+
+def playlist_columns() -> dict[str, Any]:
+    """Column settings of a group list on the Group builder page (narrow rank, score and overlap)."""
+    return {
+        "rank": st.column_config.NumberColumn("#", width="small"),
+        "name": st.column_config.TextColumn("track", width="medium"),
+        "artist": st.column_config.TextColumn("artist", width="small"),
+        "genres": st.column_config.TextColumn("genres", width="small"),
+        "score": st.column_config.NumberColumn("score", format="%.3f", width="small"),
+        "in_both": st.column_config.CheckboxColumn("both", width="small",
+                                                   help="Also on the other model's list"),
+    }
