@@ -24,7 +24,7 @@ if not names:
 
 # -- settings ----------------------------------------------------------------------------------------
 default = [n for n in ("basic", "wmf") if n in names] or names[:1]
-models_col, split_col, k_col, threshold_col, regime_col = st.columns([3, 1, 2, 1, 2],
+models_col, split_col, k_col, threshold_col, regime_col = st.columns([3, 1.4, 2, 1.2, 2],
                                                                     vertical_alignment="bottom")
 chosen = models_col.multiselect("Models (one or two)", names, default=default, max_selections=2,
                                 key=ui.key(PAGE, "models"))
@@ -78,13 +78,16 @@ table_tab, dist_tab, compare_tab, groups_tab, beyond_tab = st.tabs(
 
 with table_tab:
     _, user_overlap = ui.cached(prepared_overlap, prepared, float(threshold))
-    per_user = er.per_user_table(evaluations, user_overlap)
+    shown_metrics = st.multiselect("Metrics in the table", er.metric_names(evaluations),
+                                   default=[f"ndcg@{main_k}", f"precision@{main_k}", f"recall@{main_k}"],
+                                   key=ui.key(PAGE, "table_metrics"))
+    per_user = er.per_user_table(evaluations, user_overlap, shown_metrics or None)
     for name, ev in evaluations.items():
         ui.store_per_user_metrics(name, fingerprint, ev.per_user)
     search_col, column_col, range_col = st.columns([2, 2, 3])
     query = search_col.text_input("Search user id", key=ui.key(PAGE, "query"))
-    metric_cols = [c for c in per_user.columns if "@" in c or c == "overlap_share"]
-    column = column_col.selectbox("Filter on", metric_cols, key=ui.key(PAGE, "filter_col"))
+    metric_cols, preferred = er.filter_columns(per_user, prefer=f"ndcg@{main_k}")
+    column = column_col.selectbox("Filter on", metric_cols, index=preferred, key=ui.key(PAGE, "filter_col"))
     low, high = range_col.slider("Range", 0.0, 1.0, (0.0, 1.0), key=ui.key(PAGE, "range"))
     shown = er.filter_per_user(per_user, query=query, column=column,
                                low=None if low <= 0 else low, high=None if high >= 1 else high)

@@ -36,6 +36,7 @@ __all__ = [
     "metric_names",
     "lift_text",
     "comparison_sentence",
+    "filter_columns",
 ]
 
 SPLITS = ("val", "test")
@@ -163,8 +164,8 @@ def per_user_table(
     -------
     pandas.DataFrame
         ``user_id``, ``n_relevant`` (of the first model), then ``<model> <metric>`` columns (just
-        ``<metric>`` with one model), then ``val_tracks, seen_in_train, overlap_share``; users evaluated
-        by any model, sorted by id.
+        ``<metric>`` with one model); with ``overlap``, ``overlap_share, val_tracks, seen_in_train`` come
+        right after ``n_relevant``. Users evaluated by any model, sorted by id.
     """
     if not evaluations:
         raise ConfigError("no evaluations to tabulate")
@@ -180,9 +181,11 @@ def per_user_table(
             table = table.merge(part, on="user_id", how="outer")
     assert table is not None
     if overlap is not None:
-        ov = overlap[["user_id", "val_tracks", "seen_in_train", "share"]]
+        ov = overlap[["user_id", "share", "val_tracks", "seen_in_train"]]
         ov = ov.rename(columns={"share": "overlap_share"})
-        table = table.merge(ov, on="user_id", how="left")
+        table = table[["user_id", "n_relevant"]].merge(ov, on="user_id", how="left").merge(
+            table.drop(columns="n_relevant"), on="user_id"
+        )
     return table.sort_values("user_id", kind="stable").reset_index(drop=True)
 
 
@@ -414,3 +417,10 @@ def comparison_sentence(result: Any, a: str, b: str, metric: str, *, alpha: floa
         f"[{result.ci_low:+.4f}, {result.ci_high:+.4f}] includes 0 (p = {result.p_value:.2g}, "
         f"{result.n:,} users)."
     )
+
+
+def filter_columns(table: pd.DataFrame, *, prefer: str = "ndcg@10") -> tuple[list[str], int]:
+    """The per-user table's filterable columns (metrics and ``overlap_share``) and the index of the first
+    one ending with ``prefer`` (0 when none does)."""
+    cols = [c for c in table.columns if "@" in c or c == "overlap_share"]
+    return cols, next((i for i, c in enumerate(cols) if c.endswith(prefer)), 0)

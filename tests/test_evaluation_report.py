@@ -40,8 +40,8 @@ def test_per_user_table_with_overlap(evals) -> None:
     overlap = pd.DataFrame({"user_id": [1, 2, 9], "val_tracks": [4, 5, 1], "seen_in_train": [1, 5, 0],
                             "share": [0.25, 1.0, 0.0]})
     table = er.per_user_table(evals, overlap, metrics=["ndcg@10"])
-    assert table.columns.tolist() == ["user_id", "n_relevant", "basic ndcg@10", "wmf ndcg@10",
-                                      "val_tracks", "seen_in_train", "overlap_share"]
+    assert table.columns.tolist() == ["user_id", "n_relevant", "overlap_share", "val_tracks", "seen_in_train",
+                                      "basic ndcg@10", "wmf ndcg@10"]
     assert table["user_id"].tolist() == [1, 2, 3, 4]
     assert table["basic ndcg@10"].tolist()[:3] == [0.2, 0.4, 0.6] and np.isnan(table["basic ndcg@10"][3])
     assert table["wmf ndcg@10"].tolist()[1:] == [0.5, 0.9, 0.1]
@@ -89,3 +89,9 @@ def test_evaluate_models_real_run() -> None:
     assert per_user["precision@1"].tolist() == [0.0, 1.0, 0.0]
     with pytest.raises(ConfigError, match="unknown split"):
         er.evaluate_models({"pop": create_model("popularity").fit(train)}, Prepared(), split="train")
+
+
+def test_filter_columns() -> None:
+    table = pd.DataFrame(columns=["user_id", "n_relevant", "overlap_share", "a precision@10", "a ndcg@10"])
+    assert er.filter_columns(table) == (["overlap_share", "a precision@10", "a ndcg@10"], 2)
+    assert er.filter_columns(table, prefer="ndcg@5") == (["overlap_share", "a precision@10", "a ndcg@10"], 0)
