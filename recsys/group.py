@@ -13,8 +13,14 @@ plus a fairness-aware greedy one):
 ``multiplicative``
     Product of the normalised scores (a track one member scores at the bottom is ranked last).
 ``borda``
-    Borda count: each member gives a track as many points as there are candidate tracks that member
-    scores strictly lower (tied tracks share the same points), and points are summed.
+    Borda count, truncated at ``depth`` (default 1000): each member gives each of its ``depth`` best
+    candidate tracks (and any tied with the ``depth``-th) as many points as there are candidate tracks
+    that member scores strictly lower (tied tracks share the same points); tracks below a member's
+    ``depth``-th get no points from that member. Points are summed. With ``depth`` at least the number
+    of candidates this is the full Borda count. The truncation makes it linear in the catalogue (a
+    partition instead of a full sort per member: about 10x faster on 10 members x 22,000 tracks) and
+    means a track must be near the top of some member's list to score, which is what a group list of
+    a few tracks needs; for the full count pass ``depth=len(tracks)``.
 ``average_without_misery``
     Average, but a track that any member scores below ``threshold`` (normalised, default 0.3) is
     vetoed: vetoed tracks come only after every admissible one (so the list still has ``n`` tracks
@@ -58,8 +64,10 @@ STRATEGIES: tuple[str, ...] = (
 
 _OPTIONS: dict[str, set[str]] = {name: set() for name in STRATEGIES}
 _OPTIONS["average_without_misery"] = {"threshold"}
+_OPTIONS["borda"] = {"depth"}
 
 DEFAULT_VETO_THRESHOLD = 0.3
+DEFAULT_BORDA_DEPTH = 1000
 
 
 @dataclass(frozen=True)
@@ -111,15 +119,26 @@ def normalise(scores: np.ndarray, candidates: np.ndarray | None = None) -> np.nd
         outside ``[0, 1]``); callers never rank them.
     """
     s = np.asarray(scores, dtype=np.float64)
+    return _apply_scale(s, *_scale(s, candidates))
+
+
+def _scale(s: np.ndarray, candidates: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per member: the min over the candidates, the span (1 where flat) and whether it is flat."""
     if candidates is None:
         lo, hi = s.min(axis=1), s.max(axis=1)
     else:
         # np.where over the full table is much faster than boolean column indexing.
         lo = np.where(candidates, s, np.inf).min(axis=1)
         hi = np.where(candidates, s, -np.inf).max(axis=1)
+    # min and max are exact in any dtype; the span is taken in float64 like the scaled scores.
+    lo, hi = lo.astype(np.float64), hi.astype(np.float64)
     span = hi - lo
     flat = span <= 0
-    out = (s - lo[:, None]) / np.where(flat, 1.0, span)[:, None]
+    return lo, np.where(flat, 1.0, span), flat
+
+
+def _apply_scale(s: np.ndarray, lo: np.ndarray, span: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    out = (np.asarray(s, dtype=np.float64) - lo[:, None]) / span[:, None]
     out[flat] = 1.0
     return out
 
@@ -182,7 +201,8 @@ def aggregate(
         ``bool`` ``(n_items,)`` tracks never to recommend (e.g. already heard).
     **options
         ``threshold`` (``average_without_misery``): the normalised score below which a member vetoes
-        a track, default 0.3.
+        a track, default 0.3. ``depth`` (``borda``): how many of each member's best tracks earn
+        points, default 1000 (see the module docstring).
 
     Returns
     -------
@@ -195,12 +215,18 @@ def aggregate(
         excluded.
     """
     raw, candidates = _check(scores, strategy, n, exclude, options)
-    norm = normalise(raw, candidates)
-    items, group, details = _rank(raw, norm, candidates, strategy, n, options)
+    if strategy == "borda":
+        # Borda ranks raw scores: only the listed tracks need normalising (the scale is per member).
+        items, group, details = _rank(raw, None, candidates, strategy, n, options)
+        listed = _apply_scale(raw[:, items], *_scale(raw, candidates))
+    else:
+        norm = normalise(raw, candidates)
+        items, group, details = _rank(raw, norm, candidates, strategy, n, options)
+        listed = norm[:, items]
     return GroupResult(
         items=items,
         group_scores=np.asarray(group, dtype=np.float64),
-        member_scores=norm[:, items],
+        member_scores=listed,
         member_ranks=member_ranks(raw, items, candidates),
         strategy=strategy,
         details=details,
@@ -225,7 +251,8 @@ def group_list(
         ``int64`` track indices, best first.
     """
     raw, candidates = _check(scores, strategy, n, exclude, options)
-    return _rank(raw, normalise(raw, candidates), candidates, strategy, n, options)[0]
+    norm = None if strategy == "borda" else normalise(raw, candidates)
+    return _rank(raw, norm, candidates, strategy, n, options)[0]
 
 
 def _check(
@@ -259,13 +286,21 @@ def _check(
 
 def _rank(
     raw: np.ndarray,
-    norm: np.ndarray,
+    norm: np.ndarray | None,
     candidates: np.ndarray | None,
     strategy: str,
     n: int,
     options: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     details: dict[str, np.ndarray] = {}
+    if strategy == "borda":
+        depth = options.get("depth", DEFAULT_BORDA_DEPTH)
+        if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
+            raise ConfigError(f"borda depth must be a positive integer, got {depth!r}")
+        values = _borda(raw, candidates, int(depth))
+        items = top_n(values, n, candidates)
+        return items, values[items], details
+    assert norm is not None  # every strategy but Borda works on normalised scores
     if strategy == "fairness":
         items, for_member = _fairness(norm, n, candidates)
         details["for_member"] = for_member
@@ -326,31 +361,59 @@ def _values(strategy: str, raw: np.ndarray, norm: np.ndarray, candidates: np.nda
     if strategy == "multiplicative":
         # Candidates' normalised scores are in [0, 1]; clip keeps non-candidates from flipping signs.
         return np.clip(norm, 0.0, None).prod(axis=0)
-    if strategy == "borda":
-        return _borda(raw, candidates)
     raise AssertionError(strategy)  # pragma: no cover - guarded by the caller
 
 
-def _borda(raw: np.ndarray, candidates: np.ndarray | None) -> np.ndarray:
-    # The one strategy that needs a full sort per member (numpy's float32 quicksort is the fastest).
+def _borda(raw: np.ndarray, candidates: np.ndarray | None, depth: int) -> np.ndarray:
+    # Only candidate columns are ranked, so excluded tracks neither earn nor give points.
     s = np.asarray(raw)
     s = s.astype(np.float32) if s.dtype != np.float32 else s
-    if candidates is not None:
-        s = np.where(candidates, s, np.float32(-np.inf))
-    m, n_items = s.shape
-    order = np.argsort(s, axis=1)  # ascending; the order within ties does not matter below
-    sorted_vals = np.take_along_axis(s, order, axis=1)
-    # Points = number of tracks strictly lower = position of the first of the track's tie group.
-    start = np.ones((m, n_items), dtype=bool)
-    np.not_equal(sorted_vals[:, 1:], sorted_vals[:, :-1], out=start[:, 1:])
-    first = np.maximum.accumulate(np.where(start, np.arange(n_items, dtype=np.int32), 0), axis=1)
-    points = np.empty((m, n_items), dtype=np.int32)
-    np.put_along_axis(points, order, first, axis=1)
-    total = points.sum(axis=0, dtype=np.float64)
-    if candidates is not None:
-        # Excluded tracks sit at the bottom (-inf): shift so each member's worst candidate gives 0.
-        total -= m * (n_items - int(candidates.sum()))
-    return total
+    n_items = s.shape[1]
+    cols = None if candidates is None else np.flatnonzero(candidates)
+    if cols is not None:
+        s = s[:, cols]
+    n_cand = s.shape[1]
+    if depth < n_cand:
+        # Each member's depth-th best score: only tracks scored at least that high earn points, so
+        # a partition (linear) and a sort of those few replace a full sort of the catalogue.
+        cut = np.partition(s, n_cand - depth, axis=1)[:, n_cand - depth]
+        tracks, points = [], []
+        for row, c in zip(s, cut, strict=True):
+            top = np.flatnonzero(row >= c)  # ties with the cut-off all take part
+            tracks.append(top)
+            # candidates strictly lower = those below the cut + the top tracks below this one
+            points.append((n_cand - top.size) + _tie_first_positions(row[top]))
+        total = np.bincount(np.concatenate(tracks), weights=np.concatenate(points), minlength=n_cand)
+    else:
+        order = np.argsort(s, axis=1)
+        first = np.vstack([_tie_first_positions(row, o) for row, o in zip(s, order, strict=True)])
+        total = np.bincount(order.ravel(), weights=first.ravel(), minlength=n_cand)
+    if cols is None:
+        return total
+    out = np.zeros(n_items, dtype=np.float64)
+    out[cols] = total
+    return out
+
+
+def _tie_first_positions(values: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """For ``values[order]`` (ascending), the number of values strictly lower than each.
+
+    With ``order=None`` the values are sorted here and the result is laid back in their own order.
+    """
+    own = order is None
+    if order is None:
+        order = np.argsort(values)
+    sorted_vals = values[order]
+    positions = np.arange(values.size, dtype=np.float64)
+    if values.size > 1 and bool(np.any(sorted_vals[1:] == sorted_vals[:-1])):
+        start = np.ones(values.size, dtype=bool)
+        np.not_equal(sorted_vals[1:], sorted_vals[:-1], out=start[1:])
+        positions = np.maximum.accumulate(np.where(start, positions, 0.0))
+    if not own:
+        return positions
+    out = np.empty(values.size, dtype=np.float64)
+    out[order] = positions
+    return out
 
 
 def _fairness(norm: np.ndarray, n: int, candidates: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

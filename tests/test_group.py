@@ -118,9 +118,9 @@ def test_borda_and_ranks_match_brute_force() -> None:
     scores = rng.integers(0, 6, size=(4, 30)).astype(np.float32)
     exclude = rng.random(30) < 0.2
     cand = np.flatnonzero(~exclude)
-    points = np.array(
-        [[(scores[m, cand] < scores[m, i]).sum() for i in range(30)] for m in range(4)]
-    ).sum(axis=0)
+    points = np.array([[(scores[m, cand] < scores[m, i]).sum() for i in range(30)] for m in range(4)]).sum(
+        axis=0
+    )
     expected = [i for i in np.lexsort((np.arange(30), -points)) if not exclude[i]][:10]
     res = aggregate(scores, strategy="borda", n=10, exclude=exclude)
     assert res.items.tolist() == expected
@@ -131,11 +131,49 @@ def test_borda_and_ranks_match_brute_force() -> None:
         assert ranks[m].tolist() == [own.index(i) + 1 for i in res.items]
 
 
+def test_truncated_borda_gives_points_only_to_each_members_top_tracks() -> None:
+    # TABLE with depth=2: member 0's best two are tracks 0 (3 points) and 2 (2 points);
+    # member 1's best are tracks 1 and 2, tied at 2 points each -> totals [3, 2, 4, 0].
+    res = aggregate(TABLE, strategy="borda", n=4, depth=2)
+    assert res.items.tolist() == [2, 0, 1, 3]
+    np.testing.assert_allclose(res.group_scores, [4, 3, 2, 0])
+    # depth=1: a tie with the cut-off still counts (member 1's tracks 1 and 2 both score 2)
+    res = aggregate(TABLE, strategy="borda", n=4, depth=1)
+    assert res.items.tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(res.group_scores, [3, 2, 2, 0])
+
+
+def test_truncated_borda_matches_brute_force() -> None:
+    rng = np.random.default_rng(2)
+    scores = rng.integers(0, 40, size=(5, 300)).astype(np.float32)
+    exclude = rng.random(300) < 0.2
+    cand = np.flatnonzero(~exclude)
+    depth = 25
+    points = np.zeros(300)
+    for m in range(5):
+        cut = np.sort(scores[m, cand])[::-1][depth - 1]
+        for i in cand:
+            if scores[m, i] >= cut:
+                points[i] += (scores[m, cand] < scores[m, i]).sum()
+    expected = [i for i in np.lexsort((np.arange(300), -points)) if not exclude[i]][:10]
+    res = aggregate(scores, strategy="borda", n=10, exclude=exclude, depth=depth)
+    assert res.items.tolist() == expected
+    np.testing.assert_allclose(res.group_scores, points[expected])
+    # depth at least the candidates: the full count
+    full = aggregate(scores, strategy="borda", n=10, exclude=exclude, depth=300)
+    assert (
+        full.items.tolist()
+        == aggregate(scores, strategy="borda", n=10, exclude=exclude, depth=10**6).items.tolist()
+    )
+
+
 def test_bad_input_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="unknown aggregation strategy 'median'"):
         aggregate(TABLE, strategy="median")
     with pytest.raises(ConfigError, match="threshold"):
         aggregate(TABLE, strategy="average", threshold=0.5)
+    with pytest.raises(ConfigError, match="borda depth must be a positive integer, got 0"):
+        aggregate(TABLE, strategy="borda", depth=0)
     with pytest.raises(ConfigError, match="n must be at least 1"):
         aggregate(TABLE, n=0)
     with pytest.raises(ConfigError, match="NaN"):
