@@ -46,6 +46,7 @@ __all__ = [
     "Check",
     "Diagnosis",
     "diagnose",
+    "diagnose_cached",
     "popularity_dispersion",
     "genre_affinity",
     "relistening",
@@ -747,3 +748,90 @@ def diagnose(prepared: Any, *, seed: int = 0, n_boot: int = 300, with_model: boo
         ),
     }
     return Diagnosis(verdict=verdict, reasons=checks, figures=figures)
+
+
+_CACHE_DIR = "diagnostics"
+_CACHE_FILE = "diagnosis.json"
+
+
+def diagnose_cached(prepared: Any, *, seed: int = 0, n_boot: int = 300) -> Diagnosis:
+    """:func:`diagnose`, stored beside the prepared tables and reused while the data is unchanged.
+
+    The diagnosis takes seconds (bootstraps over every user and track); a fresh dashboard server or a
+    second CLI call should not pay for it again. The result lives in ``<prepared folder>/diagnostics/``
+    (``diagnosis.json`` plus one Parquet file per chart table) keyed by the data's fingerprint, the
+    seed and ``n_boot``. A folder that cannot be written (a read-only release) is simply not cached.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        A prepared dataset (needs ``folder`` and ``fingerprint``).
+    seed, n_boot : int
+        As for :func:`diagnose`.
+
+    Returns
+    -------
+    Diagnosis
+        Equal to ``diagnose(prepared, seed=seed, n_boot=n_boot)``.
+    """
+    import json
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    key = {"fingerprint": getattr(prepared, "fingerprint", None), "seed": seed, "n_boot": n_boot}
+    folder = getattr(prepared, "folder", None)
+    if folder is None or key["fingerprint"] is None:
+        return diagnose(prepared, seed=seed, n_boot=n_boot)
+    target = Path(folder) / _CACHE_DIR
+    stored = _read_cached(target, key)
+    if stored is not None:
+        return stored
+    diagnosis = diagnose(prepared, seed=seed, n_boot=n_boot)
+    tmp: Path | None = None
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=".diagnostics-", dir=folder))
+        tables: dict[str, dict[str, str]] = {}
+        for i, check in enumerate(diagnosis.reasons):
+            tables[check.name] = {}
+            for j, (name, table) in enumerate(check.tables.items()):
+                file = f"{i}-{j}.parquet"
+                table.to_parquet(tmp / file)
+                tables[check.name][name] = file
+        payload = {"key": key, "diagnosis": diagnosis.to_dict(), "tables": tables}
+        (tmp / _CACHE_FILE).write_text(json.dumps(payload))
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except OSError:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return diagnosis
+
+
+def _read_cached(target: Any, key: dict[str, Any]) -> Diagnosis | None:
+    import json
+
+    meta = target / _CACHE_FILE
+    if not meta.is_file():
+        return None
+    try:
+        payload = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return None
+    if payload.get("key") != key:
+        return None
+    stored = payload["diagnosis"]
+    checks = []
+    for item in stored["reasons"]:
+        files = payload["tables"].get(item["name"], {})
+        try:
+            tables = {name: pd.read_parquet(target / file) for name, file in files.items()}
+        except (OSError, ValueError):
+            return None
+        fields = dict(item)
+        fields["ci"] = tuple(fields["ci"])
+        fields["effect_ci"] = tuple(fields["effect_ci"])
+        checks.append(Check(**fields, tables=tables))
+    return Diagnosis(verdict=stored["verdict"], reasons=checks, figures=stored["figures"])

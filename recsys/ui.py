@@ -713,10 +713,10 @@ def signal_check_card(prepared: Any) -> Any:
     recsys.diagnostics.Diagnosis
     """
     from recsys import charts
-    from recsys.diagnostics import diagnose
+    from recsys.diagnostics import diagnose_cached
 
     with st.spinner("Checking the data for learnable structure..."):
-        diagnosis = cached(diagnose, prepared)
+        diagnosis = cached(diagnose_cached, prepared)
     show, icon, text = _VERDICTS.get(diagnosis.verdict, (st.info, ":material/help:", diagnosis.verdict))
     with st.container(border=True):
         show(f"**Signal check: {text}**", icon=icon)
@@ -756,9 +756,9 @@ def file_version(path: str | Path) -> int:
 
 def signal_verdict(prepared: Any) -> str:
     """The diagnostics' verdict on the data (``structured``, ``weak`` or ``none``), cached per dataset."""
-    from recsys.diagnostics import diagnose
+    from recsys.diagnostics import diagnose_cached
 
-    return cached(diagnose, prepared).verdict
+    return cached(diagnose_cached, prepared).verdict
 
 
 def playlist_columns() -> dict[str, Any]:

@@ -232,3 +232,25 @@ def test_straddling_pairs_leave_the_split_boundary_out() -> None:
     val = pd.DataFrame({"user_id": [7, 7, 8], "track_id": ["a", "b", "d"], "score": 1.0})
     assert relistening(train, val, n_boot=50).figure == pytest.approx(2 / 3)
     assert relistening(train, val, exclude=straddling_pairs(events), n_boot=50).figure == pytest.approx(1 / 2)
+
+
+def test_cached_diagnosis_is_stored_and_equal(tmp_path) -> None:
+    """The stored diagnosis reads back equal to a fresh one, tables included, and is keyed by seed."""
+    from recsys.demo import generate_dataset
+    from recsys.diagnostics import diagnose, diagnose_cached
+    from recsys.pipeline import load_prepared, prepare
+
+    generate_dataset(tmp_path / "raw", users=80, tracks=400, seed=3)
+    prepare(tmp_path / "raw", tmp_path / "prep")
+    prepared = load_prepared(tmp_path / "prep")
+    fresh = diagnose(prepared, seed=0, n_boot=50)
+    first = diagnose_cached(prepared, seed=0, n_boot=50)
+    assert (tmp_path / "prep" / "diagnostics" / "diagnosis.json").is_file()
+    again = diagnose_cached(prepared, seed=0, n_boot=50)
+    assert again.to_dict() == fresh.to_dict() == first.to_dict()
+    for a, b in zip(again.reasons, fresh.reasons, strict=True):
+        assert a.tables.keys() == b.tables.keys()
+        for name in a.tables:
+            pd.testing.assert_frame_equal(a.tables[name], b.tables[name], check_dtype=False)
+    other_seed = diagnose_cached(prepared, seed=1, n_boot=50)
+    assert other_seed.figures["seed"] == 1

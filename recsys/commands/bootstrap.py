@@ -45,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the missing steps; return what was done (``--json`` object)."""
+    from recsys.diagnostics import diagnose_cached
     from recsys.pipeline import ensure_prepared
 
     start = time.perf_counter()
@@ -55,6 +56,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         generate_dataset(data, users=args.users, tracks=args.tracks, seed=args.seed)
         generated = True
     prepared = ensure_prepared(data, args.prepared)
+    # Stored beside the tables, so the dashboard's first render does not wait for the bootstraps.
+    verdict = diagnose_cached(prepared).verdict
     models: dict[str, dict[str, Any]] = {}
     for kind in DEFAULT_KINDS:
         if kind not in MODELS:
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "generated": generated,
         "prepared": str(prepared.folder),
         "fingerprint": prepared.fingerprint,
+        "verdict": verdict,
         "models": models,
         "seconds": time.perf_counter() - start,
     }

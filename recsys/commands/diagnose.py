@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from recsys.diagnostics import diagnose
+from recsys.diagnostics import diagnose_cached
 
 __all__ = ["HELP", "add_arguments", "run"]
 
@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from recsys.pipeline import ensure_prepared  # imported late: the pipeline pulls in pyarrow
 
     prepared = ensure_prepared(args.data)
-    result = diagnose(prepared, seed=args.seed, n_boot=args.n_boot).to_dict()
+    result = diagnose_cached(prepared, seed=args.seed, n_boot=args.n_boot).to_dict()
     if not args.json:
         # Readable form: one line per reason.
         result["reasons"] = [
