@@ -100,6 +100,10 @@ class WMFConfig:
         push-through identity).
     cg_steps : int
         ALS with ``solver="cg"``: steps per row and sweep.
+    woodbury_below : int or None
+        ALS: rows with fewer observed cells than this are solved exactly through the push-through
+        identity; None means ``embedding_dim`` (+1 with biases), where that ``d x d`` system stops being
+        smaller than the ``k x k`` one.
     init_scale : float
         Standard deviation of the initial factors.
     device : str
@@ -122,8 +126,9 @@ class WMFConfig:
     patience: int | None = None
     batch_size: int = 256
     weight_decay: float = 0.0
-    solver: str = "cholesky"
+    solver: str = "cg"
     cg_steps: int = 3
+    woodbury_below: int | None = None
     init_scale: float = 0.01
     device: str = "auto"
 
@@ -152,6 +157,10 @@ class WMFConfig:
             (int(self.batch_size) >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
             (self.weight_decay >= 0, f"weight_decay must be non-negative, got {self.weight_decay}"),
             (int(self.cg_steps) >= 1, f"cg_steps must be at least 1, got {self.cg_steps}"),
+            (
+                self.woodbury_below is None or int(self.woodbury_below) >= 0,
+                f"woodbury_below must be non-negative or None, got {self.woodbury_below}",
+            ),
             (self.init_scale > 0, f"init_scale must be positive, got {self.init_scale}"),
             (
                 self.patience is None or int(self.patience) >= 1,
@@ -288,7 +297,15 @@ class WMF(Recommender):
         bi = torch.zeros(train.n_items, device=device) if cfg.bias else None
         if cfg.trainer == "als":
             trainer: Any = ALSTrainer(
-                x, y, cells, reg=cfg.reg, user_bias=bu, item_bias=bi, solver=cfg.solver, cg_steps=cfg.cg_steps
+                x,
+                y,
+                cells,
+                reg=cfg.reg,
+                user_bias=bu,
+                item_bias=bi,
+                solver=cfg.solver,
+                cg_steps=cfg.cg_steps,
+                woodbury_below=cfg.woodbury_below,
             )
         else:
             trainer = AdamWTrainer(

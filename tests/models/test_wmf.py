@@ -125,8 +125,9 @@ def test_patience_needs_validation_data(tiny):
 def test_als_and_adamw_reach_the_same_loss(tiny):
     # same objective, two optimisers: linear confidence keeps the tiny problem well conditioned
     train = tiny[0]
-    settings = dict(embedding_dim=2, reg=1.0, confidence="linear", alpha=2.0)
+    settings = dict(embedding_dim=2, reg=1.0, confidence="linear", alpha=2.0, solver="cholesky")
     als = _fit(train, **settings, epochs=60)
+    del settings["solver"]
     adamw = _fit(
         train, **settings, epochs=600, trainer="adamw", learning_rate=0.05, batch_size=30, init_scale=0.1
     )
@@ -136,8 +137,9 @@ def test_als_and_adamw_reach_the_same_loss(tiny):
 
 @pytest.mark.parametrize("bias", [False, True])
 def test_fold_in_reproduces_a_trained_users_factors(tiny, bias):
+    # with the exact solver the last half-epoch is the very solve fold-in makes
     train = tiny[0]
-    model = _fit(train, bias=bias, epochs=4)
+    model = _fit(train, bias=bias, epochs=4, solver="cholesky")
     for row in (0, 7, 21):
         items, scores = train.user_items(row)
         vec = model.fold_in_factors(items, scores)
@@ -149,9 +151,22 @@ def test_fold_in_reproduces_a_trained_users_factors(tiny, bias):
         )
 
 
+def test_fold_in_is_close_after_warm_started_cg(tiny):
+    # the default CG solver is not exact per sweep, but its warm start converges over the epochs
+    # (here: mean relative error 0.7%, worst user 7.7% after 40 epochs)
+    train = tiny[0]
+    model = _fit(train, epochs=40)
+    rows = np.arange(30)
+    folded = np.stack([model.fold_in_factors(*train.user_items(r)).numpy() for r in rows])
+    trained = model.user_factors[rows].numpy()
+    error = np.linalg.norm(folded - trained, axis=1) / np.linalg.norm(trained, axis=1)
+    assert error.mean() < 0.02
+    assert error.max() < 0.1
+
+
 def test_unseen_member_is_folded_in(tiny):
     train = tiny[0]
-    model = _fit(train)
+    model = _fit(train, solver="cholesky")
     items, scores = train.user_items(3)
     frame = pd.concat(
         [train.to_frame(), pd.DataFrame({"user_id": [99] * len(items), "track_id": items, "score": scores})]
