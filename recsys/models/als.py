@@ -62,14 +62,17 @@ class SidePlan:
     batches : list
         Padded batches, each either all-Woodbury (``d < cut``) or all-direct (left out when the direct
         rows are solved by the sparse CG).
+    cg_rows : torch.Tensor
+        Rows with at least ``cut`` observed cells (those the sparse CG solves).
     crow, col, conf_m1, target : torch.Tensor
-        The whole side in CSR form (row pointers, column indices, ``c - 1``, ``c * p``) for the sparse CG.
+        Those rows in CSR form (row pointers, column indices, ``c - 1``, ``c * p``) for the sparse CG.
     """
 
     n_rows: int
     n_cols: int
     empty: torch.Tensor
     batches: list[_Batch]
+    cg_rows: torch.Tensor
     crow: torch.Tensor
     col: torch.Tensor
     conf_m1: torch.Tensor
@@ -156,15 +159,20 @@ def build_plan(
         )
         start = end
     n_cols = int(indices.max()) + 1 if n_cols is None and len(indices) else int(n_cols or 0)
+    cg_rows = np.flatnonzero(degree >= max(cut, 1))
+    lens = degree[cg_rows]
+    crow = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    pos = np.repeat(indptr[cg_rows] - crow[:-1], lens) + np.arange(int(crow[-1]))
     return SidePlan(
         n_rows=n_rows,
         n_cols=n_cols,
         empty=torch.as_tensor(empty.astype(np.int64), device=device),
         batches=batches,
-        crow=torch.as_tensor(np.asarray(indptr, dtype=np.int64), device=device),
-        col=torch.as_tensor(np.asarray(indices, dtype=np.int64), device=device),
-        conf_m1=torch.as_tensor(conf_m1, dtype=dtype, device=device),
-        target=torch.as_tensor(target, dtype=dtype, device=device),
+        cg_rows=torch.as_tensor(cg_rows.astype(np.int64), device=device),
+        crow=torch.as_tensor(crow, device=device),
+        col=torch.as_tensor(np.asarray(indices, dtype=np.int64)[pos], device=device),
+        conf_m1=torch.as_tensor(conf_m1[pos], dtype=dtype, device=device),
+        target=torch.as_tensor(target[pos], dtype=dtype, device=device),
     )
 
 
@@ -221,9 +229,9 @@ def solve_side(
     base = (
         -(fixed.T @ offset) if offset is not None else torch.zeros(f, dtype=fixed.dtype, device=fixed.device)
     )
-    if solver == "cg" and plan.col.numel():
-        # every row at once on sparse products; the exact rows below overwrite their CG answer
-        out.copy_(_sparse_cg(a0, fixed, offset, plan, base, out, cg_steps))
+    if solver == "cg" and plan.cg_rows.numel():
+        # all rows above the push-through cut at once, on sparse products
+        out[plan.cg_rows] = _sparse_cg(a0, fixed, offset, plan, base, out[plan.cg_rows], cg_steps)
     if plan.empty.numel():
         out[plan.empty] = (base @ p0).expand(plan.empty.numel(), f)
     for batch in plan.batches:
@@ -302,7 +310,7 @@ def _sparse_cg(
     gathered ``(rows, L, f)`` copy of ``G`` is built and each step costs ``O(nnz f + rows f^2)``: the
     same work as ``implicit``'s CG, in a few large kernels. Step sizes are per row (it is one CG per row).
     """
-    shape = (plan.n_rows, fixed.shape[0])
+    shape = (plan.cg_rows.numel(), fixed.shape[0])
     conf_m1 = plan.conf_m1
     w = plan.target if offset is None else plan.target - conf_m1 * offset[plan.col]
     pattern = _csr(plan, conf_m1, shape)
@@ -314,18 +322,19 @@ def _sparse_cg(
     def apply(p: torch.Tensor) -> torch.Tensor:
         return torch.addmm(_csr(plan, conf_m1 * at_cells(p), shape) @ fixed, p, a0)
 
-    r = base - x @ a0 + _csr(plan, w - conf_m1 * at_cells(x), shape) @ fixed
+    # in-place updates: with many rows the (rows, f) vector work is a real share of a step
+    r = torch.addmm(_csr(plan, w - conf_m1 * at_cells(x), shape) @ fixed, x, a0, alpha=-1.0).add_(base)
     p = r.clone()
-    rs = (r * r).sum(1)
+    rs = torch.linalg.vecdot(r, r)
     for _ in range(steps):
         ap = apply(p)
-        denom = (p * ap).sum(1)
-        alpha = torch.where(denom > 0, rs / denom.clamp_min(1e-30), torch.zeros_like(rs))
-        x = x + alpha.unsqueeze(1) * p
-        r = r - alpha.unsqueeze(1) * ap
-        rs_new = (r * r).sum(1)
-        beta = torch.where(rs > 0, rs_new / rs.clamp_min(1e-30), torch.zeros_like(rs))
-        p = r + beta.unsqueeze(1) * p
+        denom = torch.linalg.vecdot(p, ap)
+        alpha = torch.where(denom > 0, rs / denom.clamp_min(1e-30), 0.0).unsqueeze(1)
+        x.addcmul_(alpha, p)
+        r.addcmul_(alpha, ap, value=-1.0)
+        rs_new = torch.linalg.vecdot(r, r)
+        beta = torch.where(rs > 0, rs_new / rs.clamp_min(1e-30), 0.0).unsqueeze(1)
+        p.mul_(beta).add_(r)
         rs = rs_new
     return x
 
