@@ -4,7 +4,9 @@ Users and tracks get ``embedding_dim`` factors; a user's score of a track is ``x
 ``b_u + b_i`` with ``bias=True``). The objective, over ALL users and ALL tracks, is in
 :mod:`recsys.models.wmf_loss` and is never evaluated on the dense grid. Two trainers minimise it:
 
-* ``trainer="als"`` (default): exact alternating least squares (:mod:`recsys.models.als`);
+* ``trainer="als"`` (default): alternating least squares (:mod:`recsys.models.als`), by default with
+  warm-started conjugate-gradient row solves (``solver="cg"``, like ``implicit``), exact with
+  ``solver="cholesky"``;
 * ``trainer="adamw"``: AdamW on the same objective, the customer notebook's optimiser
   (:mod:`recsys.models.adamw`), for comparison and for the loss-curve demo.
 
@@ -19,7 +21,7 @@ weight_decay   must be 0             decoupled decay on top of ``reg``
 dropout_rate   must be 0             dropout on the batch's user factors in the fit term
 bias           yes (exact)           yes
 sigmoid        must be False         must be False
-solver         cholesky / cg         ignored
+solver         cg / cholesky         ignored
 ============== ===================== ============================================================
 
 ``sigmoid=True`` is refused: ``sum_all sigmoid(x.y)^2`` has no Gram-matrix form, so it would need the
@@ -67,10 +69,13 @@ class WMFConfig:
     learning_rate : float
         AdamW step size (the notebook's 0.005). ALS ignores it.
     reg : float
-        L2 weight ``reg (|X|^2 + |Y|^2)`` of the objective, for both trainers. The default 1.0 is small
-        next to the confidences (a positive cell weighs ``1 + 40 log(1 + 1e8)`` ~ 738 with the log
-        confidence) yet keeps every ALS system well conditioned; on the synthetic benchmark data
-        NDCG@10 was flat between 0.1 and 10 (see ``benchmarks/results/als.md``).
+        L2 weight ``reg (|X|^2 + |Y|^2)`` of the objective, for both trainers. It must be read against
+        the confidences: with the notebook's log confidence a positive cell weighs
+        ``1 + 40 log(1 + 1e8)`` ~ 738, so the usual 0.01 is no regularisation at all. The default 1000
+        (about one positive cell's weight) was the best tried on the benchmark's synthetic matrices
+        (NDCG@10 0.168 at reg 1, 0.265 at 100, 0.363 at 1000 on 1,000 x 22,000; 0.041 / 0.043 / 0.067 on
+        10,000 x 50,000) and on the demo data (``benchmarks/results/quality.md``). With
+        ``confidence="linear"`` and a small ``alpha`` use a far smaller ``reg`` (~10).
     alpha, eps : float
         Confidence ``c = 1 + alpha log(1 + score / eps)`` (the notebook's 40 and 1e-8).
     confidence : {"log", "linear"}
@@ -94,18 +99,21 @@ class WMFConfig:
         AdamW: users per step.
     weight_decay : float
         AdamW: extra decoupled weight decay (0 keeps the same objective as ALS).
-    solver : {"cholesky", "cg"}
-        ALS: how rows with at least ``embedding_dim`` observed cells are solved, exactly by Cholesky or
-        by ``cg_steps`` warm-started conjugate-gradient steps (rows with fewer always use the exact
-        push-through identity).
+    solver : {"cg", "cholesky"}
+        ALS: ``"cg"`` (default) takes ``cg_steps`` conjugate-gradient steps per row and sweep,
+        warm-started from the previous factors (as ``implicit`` does), for every row at once on sparse
+        products; rows with fewer than ``woodbury_below`` observed cells are solved exactly. Not exact
+        per sweep, but it converges over the epochs and matched or beat ``implicit``'s NDCG@10 on the
+        benchmarks at about its speed. ``"cholesky"``: exact alternating least squares (push-through
+        solve for rows with fewer cells than factors, Cholesky for the others), 3-5x slower.
     cg_steps : int
         ALS with ``solver="cg"``: steps per row and sweep.
     woodbury_below : int or None
         ALS: rows with fewer observed cells than this are solved exactly through the push-through
-        identity; None means ``embedding_dim`` (+1 with biases), where that ``d x d`` system stops being
-        smaller than the ``k x k`` one.
+        identity. None: ``f`` with ``solver="cholesky"`` (where the ``d x d`` system stops being smaller
+        than the ``f x f`` one; ``f`` = ``embedding_dim``, +1 with biases), ``f // 16`` with ``"cg"``.
     init_scale : float
-        Standard deviation of the initial factors.
+        Initial factors are uniform on ``[0, init_scale)`` (as in ``implicit``).
     device : str
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``...
     """
@@ -113,7 +121,7 @@ class WMFConfig:
     embedding_dim: int = 64
     epochs: int = 15
     learning_rate: float = 0.005
-    reg: float = 1.0
+    reg: float = 1000.0
     alpha: float = 40.0
     eps: float = 1e-8
     confidence: str = "log"

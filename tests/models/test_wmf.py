@@ -53,7 +53,7 @@ def test_loss_decreases_and_callback_runs_once_per_epoch(tiny, trainer):
     train, val = tiny
     calls: list[tuple[int, dict]] = []
     extra = {"learning_rate": 0.05, "batch_size": 8} if trainer == "adamw" else {}
-    model = WMF(WMFConfig(embedding_dim=4, epochs=6, trainer=trainer, device="cpu", **extra))
+    model = WMF(WMFConfig(embedding_dim=4, epochs=6, reg=1.0, trainer=trainer, device="cpu", **extra))
     model.fit(train, val=val, callback=lambda epoch, m: calls.append((epoch, m)))
     assert [e for e, _ in calls] == [1, 2, 3, 4, 5, 6]
     assert all(set(m) == KEYS for _, m in calls)
