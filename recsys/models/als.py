@@ -12,12 +12,15 @@ tracks; the tracks' update is the same with the roles swapped. How each row is s
   identity: with ``A0 = Y^T Y + reg I`` and ``V = sqrt(C_d - I) Y_d``,
   ``(A0 + V^T V)^-1 = P - P V^T (I + V P V^T)^-1 V P`` for ``P = A0^-1``, a ``d x d`` Cholesky
   solve instead of a ``k x k`` one; exact;
-* other rows form ``A0 + V^T V`` and solve it by Cholesky and two triangular solves (exact), or, with
-  ``solver="cg"``, take ``cg_steps`` conjugate-gradient steps warm-started from the current factors
-  (what ``implicit`` does; not exact, but close after a few epochs).
+* other rows, with ``solver="cholesky"``, form ``A0 + V^T V`` and solve it by Cholesky and two
+  triangular solves (exact); with ``solver="cg"`` (the model's default) they take ``cg_steps``
+  conjugate-gradient steps warm-started from the current factors (what ``implicit`` does; not exact per
+  sweep, but it converges over the epochs), all rows of a side at once: each step is one sampled
+  dense-dense product (``P G^T`` at the stored cells) and one sparse-dense product, ``O(nnz f + rows
+  f^2)`` in a few large kernels, with no gathered copy of the fixed factors.
 
-Rows are sorted by their number of observed cells and cut into padded batches once per fit, so each
-batch is a few large batched matrix products with little padding.
+Rows solved in padded batches are sorted by their number of observed cells and cut into batches once
+per fit, so each batch is a few large batched matrix products with little padding.
 
 Biases are fitted by augmenting the factors: a user's unknowns are ``[x_u, b_u]`` against features
 ``[y_i, 1]`` with the track bias ``b_i`` as a fixed offset of the prediction, which only changes the
