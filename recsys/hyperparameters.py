@@ -36,7 +36,7 @@ MAIN_SETTINGS = (
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "trainer": ("als", "adamw"),
-    "confidence": ("log", "linear"),
+    "confidence": ("linear", "log"),
     "solver": ("cholesky", "cg"),
     "device": ("auto", "cpu", "cuda"),
 }
@@ -53,7 +53,14 @@ TRAINER_ONLY: dict[str, str] = {
 """Settings that only one WMF trainer uses (the page disables them for the other)."""
 
 # The notebook's values where they differ from our config defaults, shown in the help text.
-_NOTEBOOK = {"embedding_dim": 32, "epochs": 15, "learning_rate": 0.005, "alpha": 40.0, "trainer": "adamw"}
+_NOTEBOOK = {
+    "embedding_dim": 32,
+    "epochs": 15,
+    "learning_rate": 0.005,
+    "alpha": 40.0,
+    "confidence": "log",
+    "trainer": "adamw",
+}
 
 
 @dataclass(frozen=True)

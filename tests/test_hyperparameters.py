@@ -35,7 +35,8 @@ def test_wmf_settings_follow_the_config() -> None:
     assert specs["trainer"].type == "choice" and specs["trainer"].choices == ("als", "adamw")
     assert specs["embedding_dim"].type == "int" and "notebook used 32" in specs["embedding_dim"].help
     assert specs["learning_rate"].default == 0.005 and specs["learning_rate"].trainer == "adamw"
-    assert specs["alpha"].default == 40.0 and specs["alpha"].type == "float"
+    assert specs["alpha"].default == 1.0 and specs["alpha"].type == "float"
+    assert "notebook used 40.0" in specs["alpha"].help and "notebook used log" in specs["confidence"].help
     assert specs["bias"].type == "bool" and specs["sigmoid"].default is False
     assert specs["patience"].type == "optional_int"
     assert specs["solver"].advanced and specs["solver"].trainer == "als"

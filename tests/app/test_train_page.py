@@ -33,7 +33,7 @@ def test_renders_with_settings_and_saved_models(models_copy: Path) -> None:
     # the WMF settings, with the config's defaults
     assert at.number_input(key="train.wmf.epochs").value == 15
     assert at.number_input(key="train.wmf.learning_rate").value == pytest.approx(0.005)
-    assert at.number_input(key="train.wmf.alpha").value == pytest.approx(40.0)
+    assert at.number_input(key="train.wmf.alpha").value == pytest.approx(1.0)
     assert at.checkbox(key="train.wmf.sigmoid").value is False
     assert at.number_input(key="train.wmf.learning_rate").disabled  # the default ALS trainer ignores it
     saved = at.dataframe[0].value
