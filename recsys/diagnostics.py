@@ -40,6 +40,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 from recsys.errors import ConfigError, DataError
+from recsys.evaluation.stats import random_expectations
 
 __all__ = [
     "MARGINS",
@@ -596,14 +597,6 @@ def straddling_pairs(events: pd.DataFrame, a: str = "train", b: str = "val") -> 
 # --------------------------------------------------------------------------- model vs random
 
 
-def _random_ndcg(n_rel: np.ndarray, n_items: int, k: int) -> np.ndarray:
-    """Expected NDCG@k of a uniformly random ranking, per user with ``n_rel`` relevant items."""
-    disc = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = (n_rel / n_items) * disc.sum()
-    idcg = np.cumsum(disc)[np.minimum(n_rel, k) - 1]
-    return dcg / idcg
-
-
 def popularity_vs_random(
     train: pd.DataFrame,
     val: pd.DataFrame,
@@ -661,7 +654,7 @@ def popularity_vs_random(
     R.data[:] = 1.0
     nd = np.asarray(ndcg_at_k(top, R, k), dtype=np.float64)
     n_rel = np.asarray(R.sum(axis=1)).ravel().astype(np.int64)
-    rnd = _random_ndcg(n_rel, len(items), k)
+    rnd = random_expectations(n_rel, np.full(len(n_rel), len(items)), k)[f"ndcg@{k}"]
     W = _boot_weights(rng, len(users), n_boot)
     fig_boot = W @ nd / len(users)
     eff_boot = W @ (nd - rnd) / len(users)

@@ -15,7 +15,6 @@ import pytest
 from recsys.demo import generate_dataset
 from recsys.diagnostics import (
     Check,
-    _random_ndcg,
     _verdict,
     diagnose,
     genre_affinity,
@@ -26,6 +25,7 @@ from recsys.diagnostics import (
     straddling_pairs,
 )
 from recsys.errors import ConfigError
+from recsys.evaluation.stats import random_expectations
 from tests.conftest import require
 
 SIZE = {"users": 200, "tracks": 1000, "events": 30_000}
@@ -177,8 +177,9 @@ def test_relistening_by_hand() -> None:
 def test_random_ndcg_and_popularity_vs_random_by_hand() -> None:
     # one relevant item among 10, k = 10: every position equally likely -> mean discount / 1
     disc = 1 / np.log2(np.arange(2, 12))
-    assert _random_ndcg(np.array([1]), 10, 10)[0] == pytest.approx(disc.sum() / 10)
-    assert _random_ndcg(np.array([10]), 10, 10)[0] == pytest.approx(1.0)
+    expected = random_expectations(np.array([1, 10]), np.array([10, 10]), 10)["ndcg@10"]
+    assert expected[0] == pytest.approx(disc.sum() / 10)
+    assert expected[1] == pytest.approx(1.0)
     train = pd.DataFrame({"user_id": [1, 2, 3, 1, 2, 3], "track_id": ["a", "a", "a", "b", "b", "c"],
                           "score": 1.0})  # fmt: skip
     val = pd.DataFrame({"user_id": [1, 2], "track_id": ["a", "c"], "score": 1.0})
