@@ -41,6 +41,7 @@ from scipy import stats
 
 from recsys.errors import ConfigError, DataError
 from recsys.evaluation.stats import random_expectations
+from recsys.jsonable import to_plain
 
 __all__ = [
     "MARGINS",
@@ -117,7 +118,7 @@ class Check:
         """JSON-able dict of the check, without its tables."""
         d = asdict(self)
         d.pop("tables")
-        return _plain(d)
+        return to_plain(d)
 
 
 @dataclass
@@ -143,20 +144,8 @@ class Diagnosis:
         return {
             "verdict": self.verdict,
             "reasons": [r.to_dict() for r in self.reasons],
-            "figures": _plain(self.figures),
+            "figures": to_plain(self.figures),
         }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def _status(effect_ci: tuple[float, float], margin: float) -> str:

@@ -47,8 +47,9 @@ def _names(a: Path, b: Path) -> tuple[str, str]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Compare; return the ``--json`` object."""
-    from recsys.commands.evaluate import load_for_evaluation, plain
+    from recsys.commands.evaluate import load_for_evaluation
     from recsys.evaluation import compare_groups, compare_models
+    from recsys.jsonable import to_plain
 
     if args.groups < 0:
         raise ConfigError(f"--groups must be 0 or more, got {args.groups}")
@@ -102,4 +103,4 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             **groups.to_dict(),
         }
     out["warnings"] = warnings
-    return plain(out)
+    return to_plain(out)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["HELP", "add_arguments", "run", "load_for_evaluation", "plain"]
+from recsys.jsonable import to_plain
+
+__all__ = ["HELP", "add_arguments", "run", "load_for_evaluation"]
 
 HELP = "evaluate a saved model on every user: precision, recall, NDCG, MAP, MRR, hit rate with 95% CIs"
 
@@ -65,19 +66,6 @@ def track_genres(prepared: Any, item_ids: np.ndarray) -> Any:
     return genre_matrix([list(g) if isinstance(g, (list, tuple, np.ndarray)) else [] for g in lists])
 
 
-def plain(value: Any) -> Any:
-    """Numbers and containers as JSON-safe plain values (NaN -> ``None``)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate; return the ``--json`` object."""
     from recsys.evaluation import beyond_accuracy, evaluate_model
@@ -104,7 +92,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             genres=track_genres(prepared, train.item_ids),
         )
         beyond.update({f"{name}@{c}": v for name, v in figures.items()})
-    return plain(
+    return to_plain(
         {
             "model": str(args.model),
             "kind": model.kind,

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from recsys.errors import UnknownUserError
 from recsys.group import STRATEGIES
+from recsys.jsonable import to_plain
 from recsys.models import check_fingerprint, load_model
 
 __all__ = ["HELP", "add_arguments", "run", "recommendation_records"]
@@ -88,11 +88,11 @@ def recommendation_records(frame: pd.DataFrame, tracks: pd.DataFrame | None) -> 
         wanted = cat.index.intersection(pd.Index(frame["track_id"]))
         for tid in wanted:
             row = cat.loc[tid]
-            names[tid] = (_plain(row.get("name")), _plain(row.get("artist_name")))
+            names[tid] = (to_plain(row.get("name")), to_plain(row.get("artist_name")))
     records = [
         {
             "rank": int(rank),
-            "track_id": _plain(tid),
+            "track_id": to_plain(tid),
             "name": names.get(tid, (None, None))[0],
             "artist": names.get(tid, (None, None))[1],
             "score": float(score),
@@ -108,13 +108,3 @@ def recommendation_records(frame: pd.DataFrame, tracks: pd.DataFrame | None) -> 
     return records
 
 
-def _plain(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
