@@ -38,7 +38,7 @@ import torch
 from recsys.errors import TrainingError
 from recsys.models.wmf_loss import WeightedCells
 
-__all__ = ["SidePlan", "build_plan", "solve_side", "ALSTrainer"]
+__all__ = ["SidePlan", "build_plan", "shared_system", "solve_side", "ALSTrainer"]
 
 _BATCH_ELEMENTS = 1 << 20  # padded cells x factors per batch: fastest of 2^16..2^23 on the benchmark (CPU)
 
@@ -67,6 +67,9 @@ class SidePlan:
         rows are solved by the sparse CG).
     cg_rows : torch.Tensor
         Rows with at least ``cut`` observed cells (those the sparse CG solves).
+    cg_prefix : bool
+        ``cg_rows`` is ``0 .. len(cg_rows) - 1`` (rows sorted by decreasing degree): the CG then works
+        in place on a view of the output instead of a gathered copy.
     crow, col, conf_m1, target : torch.Tensor
         Those rows in CSR form (row pointers, column indices, ``c - 1``, ``c * p``) for the sparse CG.
     """
@@ -76,6 +79,7 @@ class SidePlan:
     empty: torch.Tensor
     batches: list[_Batch]
     cg_rows: torch.Tensor
+    cg_prefix: bool
     crow: torch.Tensor
     col: torch.Tensor
     conf_m1: torch.Tensor
@@ -172,6 +176,7 @@ def build_plan(
         empty=torch.as_tensor(empty.astype(np.int64), device=device),
         batches=batches,
         cg_rows=torch.as_tensor(cg_rows.astype(np.int64), device=device),
+        cg_prefix=bool(np.array_equal(cg_rows, np.arange(len(cg_rows)))),
         crow=torch.as_tensor(crow, device=device),
         col=torch.as_tensor(np.asarray(indices, dtype=np.int64)[pos], device=device),
         conf_m1=torch.as_tensor(conf_m1[pos], dtype=dtype, device=device),
@@ -195,6 +200,27 @@ def _chol_solve(chol: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
     return torch.linalg.solve_triangular(chol.mT, y, upper=True)
 
 
+def shared_system(fixed: torch.Tensor, reg: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The system every row of a side shares: ``A0 = G^T G + reg I`` and its inverse ``P``.
+
+    Parameters
+    ----------
+    fixed : torch.Tensor
+        ``(n_fixed, f)`` features of the fixed side.
+    reg : float
+        Ridge weight.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``(A0, P)``, both ``(f, f)`` and symmetric.
+    """
+    f = fixed.shape[1]
+    a0 = fixed.T @ fixed + reg * torch.eye(f, dtype=fixed.dtype, device=fixed.device)
+    p0 = torch.cholesky_inverse(_cholesky(a0, "shared"))
+    return a0, 0.5 * (p0 + p0.T)
+
+
 def solve_side(
     fixed: torch.Tensor,
     offset: torch.Tensor | None,
@@ -204,6 +230,7 @@ def solve_side(
     *,
     solver: str = "cholesky",
     cg_steps: int = 3,
+    shared: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> None:
     """Solve every row of one side against the fixed other side, writing into ``out``.
 
@@ -223,18 +250,21 @@ def solve_side(
         How rows with at least ``f`` observed cells are solved.
     cg_steps : int
         Conjugate-gradient steps per row with ``solver="cg"``.
+    shared : tuple of torch.Tensor, optional
+        :func:`shared_system` of ``fixed`` and ``reg``, when the caller keeps it (fold-in solves many
+        times against the same fixed factors); computed here otherwise.
     """
     f = fixed.shape[1]
-    eye = torch.eye(f, dtype=fixed.dtype, device=fixed.device)
-    a0 = fixed.T @ fixed + reg * eye
-    p0 = torch.cholesky_inverse(_cholesky(a0, "shared"))
-    p0 = 0.5 * (p0 + p0.T)
+    a0, p0 = shared if shared is not None else shared_system(fixed, reg)
     base = (
         -(fixed.T @ offset) if offset is not None else torch.zeros(f, dtype=fixed.dtype, device=fixed.device)
     )
     if solver == "cg" and plan.cg_rows.numel():
         # all rows above the push-through cut at once, on sparse products
-        out[plan.cg_rows] = _sparse_cg(a0, fixed, offset, plan, base, out[plan.cg_rows], cg_steps)
+        if plan.cg_prefix:
+            _sparse_cg(a0, fixed, offset, plan, base, out[: plan.cg_rows.numel()], cg_steps)
+        else:
+            out[plan.cg_rows] = _sparse_cg(a0, fixed, offset, plan, base, out[plan.cg_rows], cg_steps)
     if plan.empty.numel():
         out[plan.empty] = (base @ p0).expand(plan.empty.numel(), f)
     for batch in plan.batches:
@@ -306,7 +336,7 @@ def _sparse_cg(
     x: torch.Tensor,
     steps: int,
 ) -> torch.Tensor:
-    """``steps`` CG steps for every row of a side at once, warm-started from ``x``.
+    """``steps`` CG steps for every row of a side at once, warm-started from ``x`` (updated in place).
 
     Row ``u``'s system is ``(A0 + G^T (C_u - I) G) x_u = base + G^T w_u``. Its products with ``G`` are
     a sampled dense-dense product (``(P G^T)`` at the stored cells) and a sparse-dense product, so no
@@ -323,7 +353,7 @@ def _sparse_cg(
         return torch.sparse.sampled_addmm(pattern, p, fixed_t, beta=0.0).values()
 
     def apply(p: torch.Tensor) -> torch.Tensor:
-        return torch.addmm(_csr(plan, conf_m1 * at_cells(p), shape) @ fixed, p, a0)
+        return torch.addmm(_csr(plan, at_cells(p).mul_(conf_m1), shape) @ fixed, p, a0)
 
     # in-place updates: with many rows the (rows, f) vector work is a real share of a step
     r = torch.addmm(_csr(plan, w - conf_m1 * at_cells(x), shape) @ fixed, x, a0, alpha=-1.0).add_(base)
@@ -397,35 +427,45 @@ class ALSTrainer:
         device, dtype = self.x.device, self.x.dtype
         conf = cells.conf.double().cpu().numpy()
         pref = cells.pref.double().cpu().numpy()
-        by_user = cells.to_csr(torch.arange(cells.nnz, dtype=torch.float64))
-        by_item = by_user.tocsc()
-        # the CSR/CSC data hold the cell number, so both sides read conf/pref in their own order
-        user_cells = by_user.data.astype(np.int64)
-        item_cells = by_item.data.astype(np.int64)
-        self.user_plan = build_plan(
-            by_user.indptr,
-            by_user.indices,
-            conf[user_cells],
-            pref[user_cells],
-            n_free=n_free,
-            n_cols=cells.shape[1],
-            woodbury_below=woodbury_below,
-            direct=solver == "cholesky",
-            device=device,
-            dtype=dtype,
-        )
-        self.item_plan = build_plan(
-            by_item.indptr,
-            by_item.indices,
-            conf[item_cells],
-            pref[item_cells],
-            n_free=n_free,
-            n_cols=cells.shape[0],
-            woodbury_below=woodbury_below,
-            direct=solver == "cholesky",
-            device=device,
-            dtype=dtype,
-        )
+        rows = cells.rows.cpu().numpy()
+        cols = cells.cols.cpu().numpy()
+        n_users, n_items = cells.shape
+        # Both sides are renumbered by decreasing degree for the whole fit: the CG rows become a prefix
+        # (solved in place, no gather/scatter), and the most-read rows of the fixed side sit together,
+        # so the sparse products' random reads hit the cache more often (-30% on 10,000 x 50,000).
+        self.user_order = _by_degree(rows, n_users)
+        self.item_order = _by_degree(cols, n_items)
+        user_rank = np.empty(n_users, dtype=np.int64)
+        user_rank[self.user_order] = np.arange(n_users)
+        item_rank = np.empty(n_items, dtype=np.int64)
+        item_rank[self.item_order] = np.arange(n_items)
+        for side, (major, minor, n_major, n_minor) in {
+            "user": (user_rank[rows], item_rank[cols], n_users, n_items),
+            "item": (item_rank[cols], user_rank[rows], n_items, n_users),
+        }.items():
+            # cell numbers in CSR order (by row, then column), so each side reads conf/pref in its order
+            order = np.lexsort((minor, major))
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(major, minlength=n_major))])
+            plan = build_plan(
+                indptr,
+                minor[order],
+                conf[order],
+                pref[order],
+                n_free=n_free,
+                n_cols=n_minor,
+                woodbury_below=woodbury_below,
+                direct=solver == "cholesky",
+                device=device,
+                dtype=dtype,
+            )
+            setattr(self, f"{side}_plan", plan)
+        self._user_order = torch.as_tensor(self.user_order, device=device)
+        self._item_order = torch.as_tensor(self.item_order, device=device)
+        # working copies in the degree order, written back to the caller's tensors after every epoch
+        self._x = self.x[self._user_order]
+        self._y = self.y[self._item_order]
+        self._bu = None if self.bu is None else self.bu[self._user_order]
+        self._bi = None if self.bi is None else self.bi[self._item_order]
 
     def _features(self, factors: torch.Tensor) -> torch.Tensor:
         if not self.biased:
@@ -441,10 +481,11 @@ class ALSTrainer:
         """Update the track factors, then the user factors."""
         with torch.no_grad():
             for plan, fixed, fixed_bias, own, own_bias in (
-                (self.item_plan, self.x, self.bu, self.y, self.bi),
-                (self.user_plan, self.y, self.bi, self.x, self.bu),
+                (self.item_plan, self._x, self._bu, self._y, self._bi),
+                (self.user_plan, self._y, self._bi, self._x, self._bu),
             ):
-                out = self._unknowns(own, own_bias).clone()
+                # without biases the rows are solved in place (CG warm-starts from them)
+                out = own if own_bias is None else self._unknowns(own, own_bias)
                 solve_side(
                     self._features(fixed),
                     fixed_bias,
@@ -454,7 +495,17 @@ class ALSTrainer:
                     solver=self.solver,
                     cg_steps=self.cg_steps,
                 )
-                k = own.shape[1]
-                own.copy_(out[:, :k])
                 if own_bias is not None:
+                    k = own.shape[1]
+                    own.copy_(out[:, :k])
                     own_bias.copy_(out[:, k])
+            self.x.index_copy_(0, self._user_order, self._x)
+            self.y.index_copy_(0, self._item_order, self._y)
+            if self.bu is not None and self.bi is not None and self._bu is not None and self._bi is not None:
+                self.bu.index_copy_(0, self._user_order, self._bu)
+                self.bi.index_copy_(0, self._item_order, self._bi)
+
+
+def _by_degree(index: np.ndarray, n: int) -> np.ndarray:
+    """Rows ``0 .. n-1`` ordered by decreasing number of cells (stable)."""
+    return np.argsort(-np.bincount(index, minlength=n), kind="stable").astype(np.int64)

@@ -137,6 +137,13 @@ class Recommender(ABC):
         out[items] += scores.astype(np.float32) + 1.0
         return out
 
+    def fold_in_many(self, histories: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """:meth:`fold_in` for several users, ``float32`` ``(len(histories), n_items)``.
+
+        The default calls :meth:`fold_in` per user; factor models override it with one batched solve.
+        """
+        return np.stack([self.fold_in(items, scores) for items, scores in histories])
+
     def member_scores(
         self, user_ids: Sequence, *, history: Interactions | None = None
     ) -> MemberScores:
@@ -165,10 +172,13 @@ class Recommender(ABC):
         rows = np.empty((len(user_ids), train.n_items), dtype=np.float32)
         status: list[str] = []
         seen: list[np.ndarray] = []
+        # trained members are scored in one call, folded-in members in one batched fold-in
+        trained: list[tuple[int, int]] = []
+        folded: list[tuple[int, np.ndarray, np.ndarray]] = []
         for k, uid in enumerate(user_ids):
             if train.has_user(uid):
                 row = int(train.user_index([uid])[0])
-                rows[k] = self.score_users(np.array([row]))[0]
+                trained.append((k, row))
                 items = train.user_items(row)[0]
                 if history is not None and history.has_user(uid):
                     items = np.union1d(items, history.user_items(int(history.user_index([uid])[0]))[0])
@@ -177,7 +187,7 @@ class Recommender(ABC):
             elif history is not None and history.has_user(uid):
                 items, scores = history.user_items(int(history.user_index([uid])[0]))
                 if len(items):
-                    rows[k] = self.fold_in(items, scores)
+                    folded.append((k, items, scores))
                     status.append("folded_in")
                 else:
                     rows[k] = self.popularity()
@@ -185,6 +195,11 @@ class Recommender(ABC):
                 seen.append(items)
             else:
                 raise UnknownUserError(f"unknown user id {uid!r}: not in the training data or history")
+        if trained:
+            at, train_rows = zip(*trained, strict=True)
+            rows[list(at)] = self.score_users(np.array(train_rows))
+        if folded:
+            rows[[k for k, _, _ in folded]] = self.fold_in_many([(it, sc) for _, it, sc in folded])
         return MemberScores(user_ids=list(user_ids), scores=rows, status=status, seen=seen)
 
     def recommend(

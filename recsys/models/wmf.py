@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
@@ -42,7 +43,7 @@ import torch
 from recsys.errors import ConfigError, TrainingError
 from recsys.interactions import Interactions
 from recsys.models.adamw import AdamWTrainer
-from recsys.models.als import ALSTrainer, build_plan, solve_side
+from recsys.models.als import ALSTrainer, build_plan, shared_system, solve_side
 from recsys.models.base import Recommender, TrainCallback
 from recsys.models.wmf_loss import CONFIDENCES, weighted_cells, wmf_loss
 from recsys.training import EarlyStopping, StopFlag
@@ -228,6 +229,8 @@ class WMF(Recommender):
         self.item_factors: torch.Tensor | None = None
         self.user_bias: torch.Tensor | None = None
         self.item_bias: torch.Tensor | None = None
+        # (track factors, track bias, reg) -> fold-in's float64 features and shared system
+        self._fold_in_cache: tuple[tuple[Any, Any, float], Any] | None = None
 
     # -- training -------------------------------------------------------------------------------
     def fit(
@@ -400,45 +403,93 @@ class WMF(Recommender):
         torch.Tensor
             ``(k,)`` factors, or ``(k + 1,)`` (factors then the user's bias) with ``bias=True``.
         """
+        return self.fold_in_factors_many([(items, scores)])[0]
+
+    def fold_in_factors_many(self, histories: Sequence[tuple[np.ndarray, np.ndarray]]) -> torch.Tensor:
+        """Factors of several users not trained on, in one batched exact solve.
+
+        Each user's system is ``(Y^T C_u Y + reg I) x_u = Y^T C_u p_u`` against the fixed track
+        factors; ``Y^T Y + reg I`` and its inverse are computed once per model and kept, and a user with
+        ``d < k`` cells is solved through the push-through identity (a ``d x d`` system).
+
+        Parameters
+        ----------
+        histories : sequence of (items, scores)
+            Per user, the track indices of its history and their scores.
+
+        Returns
+        -------
+        torch.Tensor
+            ``(len(histories), k)`` factors, or ``(len(histories), k + 1)`` (factors then bias) with
+            ``bias=True``; ``float32``.
+        """
         self._fitted()
         cfg = self.config
-        _, y = self._factors()
-        n_items = y.shape[0]
+        fixed, offset, shared = self._fold_in_system()
+        n_items = fixed.shape[0]
+        lens = [len(items) for items, _ in histories]
         row = sp.csr_matrix(
-            (np.asarray(scores, dtype=np.float64), (np.zeros(len(items), dtype=np.int64), np.asarray(items))),
-            shape=(1, n_items),
+            (
+                np.concatenate([np.asarray(sc, dtype=np.float64) for _, sc in histories] or [np.zeros(0)]),
+                (
+                    np.repeat(np.arange(len(histories)), lens),
+                    np.concatenate([np.asarray(it, dtype=np.int64) for it, _ in histories] or [np.zeros(0)]),
+                ),
+            ),
+            shape=(len(histories), n_items),
         )
         row.sum_duplicates()
         cells = weighted_cells(
             row, alpha=cfg.alpha, eps=cfg.eps, kind=cfg.confidence, threshold=cfg.threshold
         )
-        conf, pref = cells.conf.double().numpy(), cells.pref.double().numpy()
-        biased = self.item_bias is not None
-        fixed = y.double()
-        if biased:
-            fixed = torch.column_stack([fixed, torch.ones(n_items, dtype=fixed.dtype)])
-        offset = self.item_bias.double() if biased else None  # type: ignore[union-attr]
+        rows = cells.rows.numpy()
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(histories)))])
         plan = build_plan(
-            np.array([0, cells.nnz]),
+            indptr,
             cells.cols.numpy(),
-            conf,
-            pref,
+            cells.conf.double().numpy(),
+            cells.pref.double().numpy(),
             n_free=fixed.shape[1],
+            n_cols=n_items,
             dtype=torch.float64,
         )
-        out = torch.zeros(1, fixed.shape[1], dtype=torch.float64)
-        solve_side(fixed, offset, plan, cfg.reg, out)
-        return out[0].float()
+        out = torch.zeros(len(histories), fixed.shape[1], dtype=torch.float64)
+        solve_side(fixed, offset, plan, cfg.reg, out, shared=shared)
+        return out.float()
+
+    def _fold_in_system(self) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
+        """Float64 track features, bias offset and shared system, kept until the factors change."""
+        _, y = self._factors()
+        cached = self._fold_in_cache
+        if cached is not None:
+            (y0, bias0, reg0), value = cached
+            if y0 is y and bias0 is self.item_bias and reg0 == float(self.config.reg):
+                return value
+        fixed = y.double()
+        offset = None
+        if self.item_bias is not None:
+            fixed = torch.column_stack([fixed, torch.ones(fixed.shape[0], dtype=fixed.dtype)])
+            offset = self.item_bias.double()
+        value = (fixed, offset, shared_system(fixed, self.config.reg))
+        self._fold_in_cache = ((y, self.item_bias, float(self.config.reg)), value)
+        return value
 
     def fold_in(self, items: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """Scores over every track for a user not trained on (see :meth:`fold_in_factors`)."""
-        vec = self.fold_in_factors(items, scores)
+        return self.fold_in_many([(items, scores)])[0]
+
+    def fold_in_many(self, histories: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Scores over every track for several users not trained on: one solve, one matrix product.
+
+        See :meth:`fold_in_factors_many`; returns ``float32`` ``(len(histories), n_items)``.
+        """
+        vecs = self.fold_in_factors_many(histories)
         _, y = self._factors()
         k = y.shape[1]
         with torch.no_grad():
-            out = y @ vec[:k]
+            out = vecs[:, :k] @ y.T
             if self.item_bias is not None:
-                out += vec[k] + self.item_bias
+                out += vecs[:, k : k + 1] + self.item_bias.unsqueeze(0)
         return out.numpy().astype(np.float32, copy=False)
 
     # -- persistence ----------------------------------------------------------------------------
