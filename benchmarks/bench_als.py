@@ -2,12 +2,18 @@
 
 Run from the project root::
 
-    .venv/bin/python -m benchmarks.bench_als [--sizes a b] [--threads 2] [--out benchmarks/results/als.md]
+    .venv/bin/python -m benchmarks.bench_als [--sizes a b] [--settings linear:1:10 log:40:1000]
+        [--threads 2] [--repeats 3] [--max-load 1.5] [--out benchmarks/results/als.md]
 
-Both get the same confidence matrix (ours computes ``c = 1 + 40 log(1 + score / 1e-8)``; implicit is
-handed those ``c`` as its matrix with ``alpha=1``, which is its own convention: ``C = alpha * R``,
-``p = 1`` on stored cells), 64 factors, 15 iterations, the same ``reg`` and the same thread count.
-NDCG@10 is measured on held-out pairs, training tracks excluded, with the project's metric.
+Both minimise the same objective. ``implicit`` (``implicit/cpu/als.py``, ``_als.pyx``) reads a stored
+value ``v > 0`` as confidence ``c = alpha * v`` with preference ``p = 1`` and every other cell as
+``c = 1``, ``p = 0``; its CG solves ``(Y^T Y + reg I + Y^T (C_u - I) Y) x_u = Y^T C_u p_u``, the same
+unscaled ``reg`` as ours. So it is handed our confidences ``c`` (``1 + alpha * score`` or the log form)
+as its matrix with its ``alpha=1``; every synthetic score is at least 1 (the preference threshold), so
+``p = 1`` on every stored cell for both (checked). 64 factors, 15 iterations, the same ``reg`` and the
+same thread count. NDCG@10 is measured on held-out pairs, training tracks excluded, with the project's
+metric. Each setting is ``confidence:alpha:reg``; before each repeat the run waits (up to
+``--max-wait`` s) for the 1-minute load average to fall to ``--max-load``, and records it.
 """
 
 from __future__ import annotations
@@ -84,6 +90,8 @@ def run_implicit(train: sp.csr_matrix, test: sp.csr_matrix, cfg: WMFConfig, thre
     """Fit implicit's CPU CG ALS on the same confidences."""
     from implicit.cpu.als import AlternatingLeastSquares
 
+    if train.data.min() < cfg.threshold:
+        raise ValueError("a stored score below the threshold: implicit would give it p = 1, ours p = 0")
     conf = train.copy().astype(np.float32)
     conf.data = confidence(train.data, alpha=cfg.alpha, eps=cfg.eps, kind=cfg.confidence).astype(np.float32)
     model = AlternatingLeastSquares(
@@ -115,69 +123,102 @@ def run_implicit(train: sp.csr_matrix, test: sp.csr_matrix, cfg: WMFConfig, thre
     }
 
 
+def wait_for_quiet(max_load: float, max_wait: float) -> float:
+    """Sleep until the 1-minute load average is at most ``max_load`` (or ``max_wait`` s passed)."""
+    deadline = time.monotonic() + max_wait
+    while os.getloadavg()[0] > max_load and time.monotonic() < deadline:
+        time.sleep(10)
+    return os.getloadavg()[0]
+
+
 def main() -> None:
     """Run the comparison and write the results file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["a", "b"], choices=sorted(SIZES))
+    parser.add_argument("--settings", nargs="+", default=["linear:1:10", "log:40:1000"])
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--solver", default=WMFConfig().solver, choices=["cholesky", "cg"])
     parser.add_argument("--cg-steps", type=int, default=3)
     parser.add_argument("--woodbury-below", type=int, default=None)
-    parser.add_argument("--reg", type=float, default=WMFConfig().reg)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--max-load", type=float, default=1.5)
+    parser.add_argument("--max-wait", type=float, default=300.0)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    cfg = WMFConfig(
-        embedding_dim=64,
-        epochs=15,
-        reg=args.reg,
-        solver=args.solver,
-        cg_steps=args.cg_steps,
-        woodbury_below=args.woodbury_below,
-        device="cpu",
-    )
+    configs = []
+    for setting in args.settings:
+        kind, alpha, reg = setting.split(":")
+        configs.append(
+            WMFConfig(
+                embedding_dim=64,
+                epochs=15,
+                confidence=kind,
+                alpha=float(alpha),
+                reg=float(reg),
+                solver=args.solver,
+                cg_steps=args.cg_steps,
+                woodbury_below=args.woodbury_below,
+                device="cpu",
+            )
+        )
     lines = [
         "# WMF-ALS vs implicit CPU CG ALS",
         "",
         f"Command: `.venv/bin/python -m benchmarks.bench_als --sizes {' '.join(args.sizes)} "
-        f"--threads {args.threads} --solver {args.solver} --cg-steps {args.cg_steps} --reg {args.reg} "
+        f"--settings {' '.join(args.settings)} --threads {args.threads} --solver {args.solver} "
+        f"--cg-steps {args.cg_steps} "
         + (f"--woodbury-below {args.woodbury_below} " if args.woodbury_below is not None else "")
-        + f"--repeats {args.repeats}`",
+        + f"--repeats {args.repeats} --max-load {args.max_load}`",
         "",
         f"Machine: {machine()}",
         "",
-        f"Settings: 64 factors, 15 iterations, reg {cfg.reg}, log confidence alpha {cfg.alpha} "
-        f"eps {cfg.eps}, "
-        f"{args.threads} threads for both; ours solver={cfg.solver}"
-        + (f" (cg_steps={cfg.cg_steps})" if cfg.solver == "cg" else "")
+        f"Settings: 64 factors, 15 iterations, {args.threads} threads for both, the same confidences and "
+        f"reg (setting = confidence:alpha:reg, eps {WMFConfig().eps}); ours solver={args.solver}"
+        + (f" (cg_steps={args.cg_steps})" if args.solver == "cg" else "")
         + "; implicit use_cg=True (3 CG steps).",
         "",
-        "| size | users x tracks | train pairs | ours s/iter | implicit s/iter | ratio ours/implicit "
+        "| size | setting | repeat | load (1 min) | ours s/iter | implicit s/iter | ratio ours/implicit "
         "| ours NDCG@10 | implicit NDCG@10 |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
+    ratios: dict[tuple[str, str], list[float]] = {}
+    ndcgs: dict[tuple[str, str], tuple[float, float]] = {}
     for size in args.sizes:
         spec = SIZES[size]
         train, test = synthetic_split(**spec, seed=0)
-        for rep in range(args.repeats):
-            ours = run_ours(train, test, cfg)
-            ref = run_implicit(train, test, cfg, args.threads)
-            ratio = ours["per_iter"] / ref["per_iter"]
-            row = (
-                f"| {size}{'' if args.repeats == 1 else f' #{rep + 1}'} "
-                f"| {spec['n_users']:,} x {spec['n_items']:,} "
-                f"| {train.nnz:,} | {ours['per_iter']:.3f} | {ref['per_iter']:.3f} | {ratio:.2f} "
-                f"| {ours['ndcg']:.4f} | {ref['ndcg']:.4f} |"
-            )
-            print(row, flush=True)
-            lines.append(row)
+        for setting, cfg in zip(args.settings, configs, strict=True):
+            for rep in range(args.repeats):
+                load = wait_for_quiet(args.max_load, args.max_wait)
+                ours = run_ours(train, test, cfg)
+                ref = run_implicit(train, test, cfg, args.threads)
+                ratio = ours["per_iter"] / ref["per_iter"]
+                ratios.setdefault((size, setting), []).append(ratio)
+                ndcgs[(size, setting)] = (ours["ndcg"], ref["ndcg"])
+                row = (
+                    f"| {size} ({spec['n_users']:,} x {spec['n_items']:,}, {train.nnz:,} pairs) | {setting} "
+                    f"| {rep + 1} | {load:.2f} | {ours['per_iter']:.3f} | {ref['per_iter']:.3f} "
+                    f"| {ratio:.2f} | {ours['ndcg']:.4f} | {ref['ndcg']:.4f} |"
+                )
+                print(row, flush=True)
+                lines.append(row)
     lines += [
         "",
         f"After: uptime {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}",
         "",
+        "## Medians (ratio ours/implicit time per iteration, same run)",
+        "",
+        "| size | setting | median ratio | range | ours NDCG@10 | implicit NDCG@10 |",
+        "|---|---|---|---|---|---|",
     ]
+    for (size, setting), values in ratios.items():
+        ours_ndcg, ref_ndcg = ndcgs[(size, setting)]
+        lines.append(
+            f"| {size} | {setting} | {np.median(values):.2f} | {min(values):.2f}-{max(values):.2f} "
+            f"| {ours_ndcg:.4f} | {ref_ndcg:.4f} |"
+        )
+    lines.append("")
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(lines))
