@@ -28,43 +28,52 @@ cols[4].metric("Sessions", f"{summary.sessions:,}")
 cols[5].metric("Period", ui.days_text(summary.start, summary.end),
                   help=ui.date_range_text(summary.start, summary.end))
 
+# Lazy tabs: only the open tab's section runs and is drawn, so the first render stays light.
 events_tab, tail_tab, genres_tab, cleaning_tab, sparsity_tab, overlap_tab = st.tabs(
-    ["Events", "Long tail", "Genres", "Cleaning report", "Sparsity", "Train/validation overlap"]
+    ["Events", "Long tail", "Genres", "Cleaning report", "Sparsity", "Train/validation overlap"],
+    key=ui.key(PAGE, "section"), on_change="rerun",
 )
 
 with events_tab:
-    left, right = st.columns([1, 2])
-    left.plotly_chart(charts.events_by_type_chart(overview.by_type), key=ui.key(PAGE, "by_type"))
-    right.plotly_chart(charts.events_over_time_chart(overview.over_time), key=ui.key(PAGE, "over_time"))
+    if events_tab.open:
+        left, right = st.columns([1, 2])
+        left.plotly_chart(charts.events_by_type_chart(overview.by_type), key=ui.key(PAGE, "by_type"))
+        right.plotly_chart(charts.events_over_time_chart(overview.over_time), key=ui.key(PAGE, "over_time"))
 
 with tail_tab:
-    st.caption("Rank against count on log-log axes: a straight, steep line is a long tail.")
-    left, right = st.columns(2)
-    left.plotly_chart(charts.long_tail_chart(overview.activity, noun="users"), key=ui.key(PAGE, "activity"))
-    right.plotly_chart(charts.long_tail_chart(overview.popularity, noun="tracks"),
-                       key=ui.key(PAGE, "popularity"))
+    if tail_tab.open:
+        st.caption("Rank against count on log-log axes: a straight, steep line is a long tail.")
+        left, right = st.columns(2)
+        left.plotly_chart(charts.long_tail_chart(overview.activity, noun="users"),
+                          key=ui.key(PAGE, "activity"))
+        right.plotly_chart(charts.long_tail_chart(overview.popularity, noun="tracks"),
+                           key=ui.key(PAGE, "popularity"))
 
 with genres_tab:
-    st.plotly_chart(charts.genres_chart(overview.genres), key=ui.key(PAGE, "genres"))
+    if genres_tab.open:
+        st.plotly_chart(charts.genres_chart(overview.genres), key=ui.key(PAGE, "genres"))
 
 with cleaning_tab:
-    ui.cleaning_report(prepared, overview)
+    if cleaning_tab.open:
+        ui.cleaning_report(prepared, overview)
 
 with sparsity_tab:
-    st.caption("Users sorted by activity (top = most active), tracks by popularity (left = most played), "
-               "binned into blocks; colour = filled (user, track) pairs per block on a log scale, "
-               "blank = none. Hover a block for its counts and rank ranges.")
-    split = st.segmented_control("Split", ["train", "val", "test"], default="train",
-                                 key=ui.key(PAGE, "sparsity_split"))
-    matrix = ui.cached(prepared_sparsity, prepared, split or "train")
-    st.plotly_chart(charts.sparsity_heatmap(matrix), key=ui.key(PAGE, "heatmap"))
+    if sparsity_tab.open:
+        st.caption("Users sorted by activity (top = most active), tracks by popularity (left = most played), "
+                   "binned into blocks; colour = filled (user, track) pairs per block on a log scale, "
+                   "blank = none. Hover a block for its counts and rank ranges.")
+        split = st.segmented_control("Split", ["train", "val", "test"], default="train",
+                                     key=ui.key(PAGE, "sparsity_split"))
+        matrix = ui.cached(prepared_sparsity, prepared, split or "train")
+        st.plotly_chart(charts.sparsity_heatmap(matrix), key=ui.key(PAGE, "heatmap"))
 
 with overlap_tab:
-    pairs, per_user = ui.cached(prepared_overlap, prepared)
-    left, right = st.columns(2)
-    left.plotly_chart(charts.pair_overlap_chart(pairs), key=ui.key(PAGE, "pairs"))
-    right.plotly_chart(charts.overlap_share_chart(per_user), key=ui.key(PAGE, "share"))
-    st.markdown("**Overlap against accuracy.** The notebook found that the users a model scored well on "
-                "were those whose validation tracks were already in their training history.")
-    with ui.show_error("Could not evaluate the model"):
-        ui.overlap_vs_ndcg_section(PAGE, prepared, per_user)
+    if overlap_tab.open:
+        pairs, per_user = ui.cached(prepared_overlap, prepared)
+        left, right = st.columns(2)
+        left.plotly_chart(charts.pair_overlap_chart(pairs), key=ui.key(PAGE, "pairs"))
+        right.plotly_chart(charts.overlap_share_chart(per_user), key=ui.key(PAGE, "share"))
+        st.markdown("**Overlap against accuracy.** The notebook found that the users a model scored well on "
+                    "were those whose validation tracks were already in their training history.")
+        with ui.show_error("Could not evaluate the model"):
+            ui.overlap_vs_ndcg_section(PAGE, prepared, per_user)

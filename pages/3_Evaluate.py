@@ -73,74 +73,84 @@ for name in evaluations:
                         f"a random list expects {card.random:.4f}")
         col.caption(f"CI [{card.ci_low:.3f}, {card.ci_high:.3f}]")
 
+# Lazy tabs: only the open tab's section runs and is drawn.
 table_tab, dist_tab, compare_tab, groups_tab, beyond_tab = st.tabs(
-    ["Per-user table", "Distributions", "Comparison", "Groups", "Beyond accuracy"])
+    ["Per-user table", "Distributions", "Comparison", "Groups", "Beyond accuracy"],
+    key=ui.key(PAGE, "section"), on_change="rerun")
 
 with table_tab:
-    _, user_overlap = ui.cached(prepared_overlap, prepared, float(threshold))
-    shown_metrics = st.multiselect("Metrics in the table", er.metric_names(evaluations),
-                                   default=[f"ndcg@{main_k}", f"precision@{main_k}", f"recall@{main_k}"],
-                                   key=ui.key(PAGE, "table_metrics"))
-    per_user = er.per_user_table(evaluations, user_overlap, shown_metrics or None)
-    for name, ev in evaluations.items():
-        ui.store_per_user_metrics(name, fingerprint, ev.per_user)
-    search_col, column_col, range_col = st.columns([2, 2, 3])
-    query = search_col.text_input("Search user id", key=ui.key(PAGE, "query"))
-    metric_cols, preferred = er.filter_columns(per_user, prefer=f"ndcg@{main_k}")
-    column = column_col.selectbox("Filter on", metric_cols, index=preferred, key=ui.key(PAGE, "filter_col"))
-    low, high = range_col.slider("Range", 0.0, 1.0, (0.0, 1.0), key=ui.key(PAGE, "range"))
-    shown = er.filter_per_user(per_user, query=query, column=column,
-                               low=None if low <= 0 else low, high=None if high >= 1 else high)
-    st.caption(f"{len(shown):,} of {len(per_user):,} users · click a column header to sort · "
-               "overlap_share = share of the user's validation tracks already heard in training")
-    st.dataframe(shown, hide_index=True, key=ui.key(PAGE, "per_user"),
-                 column_config={"overlap_share": st.column_config.ProgressColumn(
-                     "overlap_share", min_value=0.0, max_value=1.0, format="percent")})
-    st.download_button("Download CSV", er.per_user_csv(shown), file_name=f"per-user-{split}-{regime}.csv",
-                       mime="text/csv", key=ui.key(PAGE, "csv"), icon=":material/download:")
+    if table_tab.open:
+        _, user_overlap = ui.cached(prepared_overlap, prepared, float(threshold))
+        shown_metrics = st.multiselect("Metrics in the table", er.metric_names(evaluations),
+                                       default=[f"ndcg@{main_k}", f"precision@{main_k}", f"recall@{main_k}"],
+                                       key=ui.key(PAGE, "table_metrics"))
+        per_user = er.per_user_table(evaluations, user_overlap, shown_metrics or None)
+        for name, ev in evaluations.items():
+            ui.store_per_user_metrics(name, fingerprint, ev.per_user)
+        search_col, column_col, range_col = st.columns([2, 2, 3])
+        query = search_col.text_input("Search user id", key=ui.key(PAGE, "query"))
+        metric_cols, preferred = er.filter_columns(per_user, prefer=f"ndcg@{main_k}")
+        column = column_col.selectbox("Filter on", metric_cols, index=preferred,
+                                      key=ui.key(PAGE, "filter_col"))
+        low, high = range_col.slider("Range", 0.0, 1.0, (0.0, 1.0), key=ui.key(PAGE, "range"))
+        shown = er.filter_per_user(per_user, query=query, column=column,
+                                   low=None if low <= 0 else low, high=None if high >= 1 else high)
+        st.caption(f"{len(shown):,} of {len(per_user):,} users · click a column header to sort · "
+                   "overlap_share = share of the user's validation tracks already heard in training")
+        st.dataframe(shown, hide_index=True, key=ui.key(PAGE, "per_user"),
+                     column_config={"overlap_share": st.column_config.ProgressColumn(
+                         "overlap_share", min_value=0.0, max_value=1.0, format="percent")})
+        st.download_button("Download CSV", er.per_user_csv(shown), file_name=f"per-user-{split}-{regime}.csv",
+                           mime="text/csv", key=ui.key(PAGE, "csv"), icon=":material/download:")
 
 with dist_tab:
-    metric = st.selectbox("Metric", er.metric_names(evaluations), key=ui.key(PAGE, "dist_metric"))
-    st.plotly_chart(charts.metric_distribution_chart(er.metric_long(evaluations, metric), metric),
-                    key=ui.key(PAGE, "dist"))
+    if dist_tab.open:
+        metric = st.selectbox("Metric", er.metric_names(evaluations), key=ui.key(PAGE, "dist_metric"))
+        st.plotly_chart(charts.metric_distribution_chart(er.metric_long(evaluations, metric), metric),
+                        key=ui.key(PAGE, "dist"))
 
 with compare_tab:
-    metric = f"ndcg@{main_k}"
-    st.plotly_chart(charts.against_random_chart(er.against_random(evaluations, metric), metric),
-                    key=ui.key(PAGE, "random"))
-    st.caption("The random expectation is analytic (a uniformly random list over the same candidates).")
-    if len(evaluations) == 2:
-        a, b = list(evaluations)
-        result = er.paired(evaluations[b], evaluations[a], metric)
-        cols = st.columns(4)
-        cols[0].metric(f"{b} − {a}", f"{result.diff:+.4f}", help=f"mean {metric} difference over "
-                                                                  f"{result.n:,} users evaluated by both")
-        cols[1].metric("95% CI", f"[{result.ci_low:+.4f}, {result.ci_high:+.4f}]")
-        cols[2].metric("p-value (permutation)", f"{result.p_value:.4f}")
-        cols[3].metric("p-value (Wilcoxon)", f"{result.p_wilcoxon:.2g}")
-        st.markdown(er.comparison_sentence(result, a, b, metric))
-    else:
-        st.caption("Pick a second model to compare them user by user.")
+    if compare_tab.open:
+        metric = f"ndcg@{main_k}"
+        st.plotly_chart(charts.against_random_chart(er.against_random(evaluations, metric), metric),
+                        key=ui.key(PAGE, "random"))
+        st.caption("The random expectation is analytic (a uniformly random list over the same candidates).")
+        if len(evaluations) == 2:
+            a, b = list(evaluations)
+            result = er.paired(evaluations[b], evaluations[a], metric)
+            cols = st.columns(4)
+            cols[0].metric(f"{b} − {a}", f"{result.diff:+.4f}", help=f"mean {metric} difference over "
+                                                                      f"{result.n:,} users evaluated by both")
+            cols[1].metric("95% CI", f"[{result.ci_low:+.4f}, {result.ci_high:+.4f}]")
+            cols[2].metric("p-value (permutation)", f"{result.p_value:.4f}")
+            cols[3].metric("p-value (Wilcoxon)", f"{result.p_wilcoxon:.2g}")
+            st.markdown(er.comparison_sentence(result, a, b, metric))
+        else:
+            st.caption("Pick a second model to compare them user by user.")
 
 with groups_tab:
-    kind_col, size_col, n_col, strategy_col = st.columns(4)
-    kind = kind_col.selectbox("Group kind", GROUP_KINDS, key=ui.key(PAGE, "group_kind"))
-    size = size_col.number_input("Group size", 2, 20, 5, key=ui.key(PAGE, "group_size"))
-    n_groups = n_col.number_input("Groups", 10, 5000, 200, step=50, key=ui.key(PAGE, "n_groups"))
-    strategy = strategy_col.selectbox("Strategy", STRATEGIES, key=ui.key(PAGE, "group_strategy"))
-    run_groups = st.toggle("Run the group protocol", key=ui.key(PAGE, "run_groups"))
-    if run_groups:
-        with ui.show_error("Could not evaluate groups"), st.spinner("Evaluating groups..."):
-            groups = ui.cached(er.group_protocol, prepared, paths, versions, split, kind, int(size),
-                               int(n_groups), main_k, strategy, float(threshold), er.REGIMES[regime])
-            st.dataframe(groups, hide_index=True, key=ui.key(PAGE, "groups_table"))
-            st.caption(f"precision@{main_k}: share of the group list relevant to at least one member; "
-                       "ndcg_mean / ndcg_min: the members' mean and worst NDCG of the group list (fairness).")
+    if groups_tab.open:
+        kind_col, size_col, n_col, strategy_col = st.columns(4)
+        kind = kind_col.selectbox("Group kind", GROUP_KINDS, key=ui.key(PAGE, "group_kind"))
+        size = size_col.number_input("Group size", 2, 20, 5, key=ui.key(PAGE, "group_size"))
+        n_groups = n_col.number_input("Groups", 10, 5000, 200, step=50, key=ui.key(PAGE, "n_groups"))
+        strategy = strategy_col.selectbox("Strategy", STRATEGIES, key=ui.key(PAGE, "group_strategy"))
+        run_groups = st.toggle("Run the group protocol", key=ui.key(PAGE, "run_groups"))
+        if run_groups:
+            with ui.show_error("Could not evaluate groups"), st.spinner("Evaluating groups..."):
+                groups = ui.cached(er.group_protocol, prepared, paths, versions, split, kind, int(size),
+                                   int(n_groups), main_k, strategy, float(threshold), er.REGIMES[regime])
+                st.dataframe(groups, hide_index=True, key=ui.key(PAGE, "groups_table"))
+                st.caption(f"precision@{main_k}: share of the group list relevant to at least one member; "
+                           "ndcg_mean / ndcg_min: the members' mean and worst NDCG of the group list "
+                           "(fairness).")
 
 with beyond_tab:
-    with ui.show_error("Could not compute beyond-accuracy metrics"):
-        beyond = ui.cached(er.beyond_table_of, prepared, paths, versions, split, k_values, float(threshold),
-                           er.REGIMES[regime])
-        st.dataframe(beyond, hide_index=True, key=ui.key(PAGE, "beyond"))
-        st.caption("coverage: share of the catalogue in any list; novelty: mean self-information of listed "
-                   "tracks; avg_popularity: users per listed track; diversity: genre intra-list diversity.")
+    if beyond_tab.open:
+        with ui.show_error("Could not compute beyond-accuracy metrics"):
+            beyond = ui.cached(er.beyond_table_of, prepared, paths, versions, split, k_values,
+                               float(threshold), er.REGIMES[regime])
+            st.dataframe(beyond, hide_index=True, key=ui.key(PAGE, "beyond"))
+            st.caption("coverage: share of the catalogue in any list; novelty: mean self-information of "
+                       "listed tracks; avg_popularity: users per listed track; diversity: genre intra-list "
+                       "diversity.")
