@@ -160,3 +160,15 @@ def test_bootstrap_generates_prepares_trains_then_is_idempotent(tmp_path, capsys
         assert second["models"][kind]["status"] == "exists"
         assert (tmp_path / "model_files" / f"{kind}.pt").stat().st_mtime_ns == stamps[kind]
     assert second["fingerprint"] == first["fingerprint"]
+
+
+def test_train_wmf_with_the_notebooks_confidence(workdir, capsys, tmp_path):
+    out = str(tmp_path / "log.pt")
+    code, result, err = _run(
+        capsys, "train", "--data", "prep", "--model", "wmf", "--epochs", "2", "--embedding-dim", "8",
+        "--confidence", "log", "--alpha", "40", "--eps", "1e-8", "--reg", "1000", "--out", out,
+    )  # fmt: skip
+    assert code == 0, err
+    c = result["config"]
+    assert (c["confidence"], c["alpha"], c["eps"], c["reg"]) == ("log", 40.0, 1e-8, 1000.0)
+    assert len(result["history"]) == 2

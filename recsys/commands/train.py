@@ -27,6 +27,8 @@ _SETTINGS = {
     "epochs": "epochs",
     "reg": "reg",
     "alpha": "alpha",
+    "confidence": "confidence",
+    "eps": "eps",
     "learning_rate": "learning_rate",
     "seed": "seed",
     "patience": "patience",
@@ -40,8 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trainer", choices=["als", "adamw"], help="WMF trainer (default als)")
     parser.add_argument("--embedding-dim", type=int, help="WMF factors per user and track (default 64)")
     parser.add_argument("--epochs", type=int, help="WMF training epochs (default 15)")
-    parser.add_argument("--reg", type=float, help="WMF L2 regularisation")
-    parser.add_argument("--alpha", type=float, help="WMF confidence scale")
+    parser.add_argument("--reg", type=float, help="WMF L2 regularisation (default 10)")
+    parser.add_argument("--alpha", type=float, help="WMF confidence scale (default 1; the notebook's 40)")
+    parser.add_argument("--confidence", choices=["linear", "log"],
+                        help="WMF confidence: linear 1+alpha*score (default) or the notebook's log form")
+    parser.add_argument("--eps", type=float, help="WMF log-confidence epsilon (the notebook's 1e-8)")
     parser.add_argument("--learning-rate", type=float, help="WMF AdamW learning rate")
     parser.add_argument("--seed", type=int, help="random seed (wmf, random)")
     parser.add_argument("--patience", type=int, help="WMF early stopping: epochs without improvement")
