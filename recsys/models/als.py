@@ -20,7 +20,10 @@ tracks; the tracks' update is the same with the roles swapped. How each row is s
   f^2)`` in a few large kernels, with no gathered copy of the fixed factors.
 
 Rows solved in padded batches are sorted by their number of observed cells and cut into batches once
-per fit, so each batch is a few large batched matrix products with little padding.
+per fit, so each batch is a few large batched matrix products with little padding. :class:`ALSTrainer`
+also renumbers both sides by decreasing degree for the whole fit, so the CG rows are a prefix solved in
+place and the most-read rows of the fixed side sit together in memory (fewer cache misses in the
+sparse products: about -30% for them on 10,000 x 50,000).
 
 Biases are fitted by augmenting the factors: a user's unknowns are ``[x_u, b_u]`` against features
 ``[y_i, 1]`` with the track bias ``b_i`` as a fixed offset of the prediction, which only changes the
@@ -385,10 +388,14 @@ class ALSTrainer:
     Users are solved last so that, after training, every user's factors are the exact least-squares
     answer against the final track factors (what :meth:`WMF.fold_in` computes for a new user).
 
+    The trainer works on copies of the factors with users and tracks renumbered by decreasing degree
+    (taken at construction), and writes them back to the given tensors at the end of every epoch: change
+    those tensors between epochs and the change is overwritten.
+
     Parameters
     ----------
     user_factors, item_factors : torch.Tensor
-        ``(U, k)`` and ``(I, k)``, updated in place.
+        ``(U, k)`` and ``(I, k)``, updated in place after every epoch.
     cells : WeightedCells
         The training cells.
     reg : float
