@@ -182,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "Reading: `inside prepare()` is the pipeline itself (load = pyarrow JSON parse + SHA-256 of the",
         "input + typing; clean; split; score; write = Parquet). The difference between `wall s` and",
-        "`inside prepare()` is interpreter start-up plus the CLI dispatcher importing every command module",
-        "(torch among them), the `cached` row's wall time.",
+        "`inside prepare()` is interpreter start-up plus the CLI importing the prepare command (pandas,",
+        "pyarrow; not torch), about the `cached` row's wall time.",
         "",
         f"Best run: {best['wall']:.2f} s wall, {best['report']['seconds']:.2f} s inside `prepare()`, "
         f"peak {max(r['peak_mb'] for r in runs):.0f} MB (worst of the runs).",
