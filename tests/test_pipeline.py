@@ -308,3 +308,19 @@ def test_cli_info_on_prepared_and_raw(raw, tmp_path, capsys):
     )
     code, out, err = _cli(capsys, "info", "--data", str(tmp_path / "missing"))
     assert code == 2 and "Traceback" not in err
+
+
+def test_cli_weights_change_the_scores(raw, tmp_path, capsys):
+    code, out, _ = _cli(capsys, "prepare", "--data", str(raw), "--out", str(tmp_path / "w"),
+                        "--weight", "like=2", "--weight", "SKIP=-1", "--json")  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["settings"]["weights"] == {"play": 1.0, "like": 2.0, "skip": -1.0}
+    events = pd.read_parquet(tmp_path / "w" / "events.parquet")
+    scores = pd.concat(pd.read_parquet(tmp_path / "w" / f"{s}.parquet") for s in ("train", "val", "test"))
+    weight = events["event_type"].astype(str).map({"play": 1.0, "like": 2.0, "skip": -1.0}).fillna(0.0)
+    expected = weight.groupby([events["user_id"], events["track_id"].astype(str)]).sum()
+    got = scores.groupby([scores["user_id"], scores["track_id"].astype(str)])["score"].sum()
+    assert got.sort_index().to_numpy() == pytest.approx(expected.sort_index().to_numpy())
+    code, _, err = _cli(capsys, "prepare", "--data", str(raw), "--out", str(tmp_path / "x"),
+                        "--weight", "like")  # fmt: skip
+    assert code == 2 and "--weight expects EVENT=NUMBER" in err

@@ -6,7 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from recsys.errors import ConfigError
 from recsys.pipeline import STAGES, PrepareSettings, prepare
+from recsys.scoring import DEFAULT_WEIGHTS
 from recsys.splitting import SPLIT_METHODS
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -29,13 +31,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--val-frac", type=float, default=0.15, help="fraction of events for validation")
     parser.add_argument("--test-frac", type=float, default=0.15, help="fraction of events for test")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random split")
+    parser.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="EVENT=W",
+        help="score weight of an event type, repeatable (default play=1 like=1, others 0): --weight like=2",
+    )
     parser.add_argument("--force", action="store_true", help="reprocess even if the input is unchanged")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run ``prepare`` and return its report."""
     settings = PrepareSettings(
-        split=args.split, val_frac=args.val_frac, test_frac=args.test_frac, seed=args.seed
+        split=args.split,
+        val_frac=args.val_frac,
+        test_frac=args.test_frac,
+        seed=args.seed,
+        weights=_weights(args.weight),
     )
     show = not getattr(args, "json", False) and sys.stderr.isatty()
     bar = None
@@ -62,3 +75,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         if bar is not None:
             bar.close()
+
+
+def _weights(pairs: list[str]) -> dict[str, float]:
+    """The default weights with ``EVENT=W`` overrides (``ConfigError`` naming a malformed one)."""
+    weights = dict(DEFAULT_WEIGHTS)
+    for pair in pairs:
+        event, sep, value = pair.partition("=")
+        try:
+            if not sep or not event.strip():
+                raise ValueError
+            weights[event.strip().lower()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--weight expects EVENT=NUMBER, got {pair!r}") from None
+    return weights
