@@ -24,6 +24,8 @@ import streamlit as st
 from recsys.errors import RecsysError
 
 __all__ = [
+    "HOME_PAGE",
+    "navigation",
     "DATA_ROOT_ENV",
     "MODEL_ROOT_ENV",
     "DEMO_NAME",
@@ -246,7 +248,7 @@ def require_prepared(page: str) -> Any:
             "Prepare it, or pick another dataset, on the Home page.",
             icon=":material/info:",
         )
-        st.page_link("app.py", label="Go to Home", icon=":material/home:")
+        st.page_link(HOME_PAGE, label="Go to Home", icon=":material/home:")
         st.stop()
     with show_error("Could not load the prepared data"):
         return load_prepared()
@@ -772,3 +774,22 @@ def playlist_columns() -> dict[str, Any]:
         "in_both": st.column_config.CheckboxColumn("both", width="small",
                                                    help="Also on the other model's list"),
     }
+
+
+HOME_PAGE = "pages/0_Home.py"
+
+
+def navigation() -> Any:
+    """The dashboard's pages, Home first, for ``app.py`` to run (``st.navigation``).
+
+    Declared here rather than discovered from ``pages/`` so that the entry page is called "Home" in the
+    sidebar and every page keeps a short address (``/Data``, ``/Group_builder``).
+    """
+    return st.navigation([
+        st.Page(HOME_PAGE, title="Home", icon=":material/home:", default=True),
+        st.Page("pages/1_Data.py", title="Data", icon=":material/bar_chart:", url_path="Data"),
+        st.Page("pages/2_Train.py", title="Train", icon=":material/model_training:", url_path="Train"),
+        st.Page("pages/3_Evaluate.py", title="Evaluate", icon=":material/analytics:", url_path="Evaluate"),
+        st.Page("pages/4_Group_builder.py", title="Group builder", icon=":material/groups:",
+                url_path="Group_builder"),
+    ])
