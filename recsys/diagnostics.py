@@ -30,7 +30,7 @@ as context, because a dataset whose track ids were shuffled across events keeps 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -54,6 +54,7 @@ __all__ = [
     "relistening",
     "straddling_pairs",
     "popularity_vs_random",
+    "best_model_vs_random",
     "gini",
 ]
 
@@ -63,6 +64,7 @@ MARGINS: dict[str, float] = {
     "genre_affinity": 0.05,  # 5 points more of a user's plays in their favourite genres
     "relistening": 0.02,  # 2 points more of validation pairs already heard
     "popularity_vs_random": 0.01,  # NDCG@10 one hundredth above random
+    "model_vs_random": 0.01,  # likewise, for the best trained model
 }
 _PERSONAL = ("genre_affinity", "relistening")
 _LEVEL = 0.95
@@ -663,6 +665,76 @@ def popularity_vs_random(
         meaning=f"the {k} most-played tracks reach NDCG@{k} {fig:.4f} against random's {base:.4f}",
         details={"users": len(users), "k": k, "threshold": threshold},
         tables={"users": pd.DataFrame({"user_id": users.to_numpy(), "ndcg": nd, "random": rnd})},
+    )
+
+
+def best_model_vs_random(
+    models: Mapping[str, Any],
+    prepared: Any,
+    *,
+    k: int = 10,
+    threshold: float = 1.0,
+    seed: int = 0,
+    n_boot: int = 300,
+) -> Check:
+    """The best of trained ``models`` on the validation split against a random ranking, with a CI.
+
+    Each model is evaluated on every trained user with a relevant validation track (all-tracks regime,
+    :func:`recsys.evaluation.evaluate_model`); the one with the highest mean NDCG@k is compared, user by
+    user, with the exact expected NDCG@k of a random list over the same candidates.
+
+    Parameters
+    ----------
+    models : mapping of str to Recommender
+        Trained models by name.
+    prepared : Prepared
+        The data the models were trained on (``matrix("val", like=...)`` is used).
+    k, threshold : int, float
+        List length and relevance threshold on the validation score.
+    seed, n_boot : int
+        Bootstrap over users of the paired difference.
+
+    Returns
+    -------
+    Check
+        ``figure`` = the best model's mean NDCG@k, ``baseline`` = random's, ``details["model"]`` its name
+        and ``details["ndcg"]`` every model's figure. Not a personal check.
+    """
+    from recsys.evaluation import evaluate_model
+
+    _check_boot(n_boot)
+    if not models:
+        raise ConfigError("best_model_vs_random needs at least one model")
+    col = f"ndcg@{k}"
+    tables: dict[str, pd.DataFrame] = {}
+    for name, model in models.items():
+        truth = prepared.matrix("val", like=model.train)
+        ev = evaluate_model(model, truth, k=(k,), threshold=threshold, n_boot=10, seed=seed)
+        tables[name] = ev.per_user
+    figures = {name: float(t[col].mean()) for name, t in tables.items()}
+    best = max(figures, key=lambda name: (figures[name], name))
+    per_user = tables[best]
+    nd = per_user[col].to_numpy(dtype=np.float64)
+    rnd = random_expectations(per_user["n_relevant"].to_numpy(), per_user["n_candidates"].to_numpy(), k)[col]
+    W = _boot_weights(np.random.default_rng(seed), len(nd), n_boot)
+    fig, base = float(nd.mean()), float(rnd.mean())
+    effect_ci = _ci(W @ (nd - rnd) / len(nd))
+    status = _status(effect_ci, MARGINS["model_vs_random"])
+    return Check(
+        name="model_vs_random",
+        figure=fig,
+        ci=_ci(W @ nd / len(nd)),
+        baseline=base,
+        effect=fig - base,
+        effect_ci=effect_ci,
+        margin=MARGINS["model_vs_random"],
+        status=status,
+        personal=False,
+        meaning=f"the best model, {best}, reaches NDCG@{k} {fig:.4f} against random's {base:.4f}",
+        details={"model": best, "ndcg": figures, "users": len(nd), "k": k, "threshold": threshold},
+        tables={
+            "users": pd.DataFrame({"user_id": per_user["user_id"].to_numpy(), "ndcg": nd, "random": rnd})
+        },
     )
 
 

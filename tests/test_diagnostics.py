@@ -16,6 +16,7 @@ from recsys.demo import generate_dataset
 from recsys.diagnostics import (
     Check,
     _verdict,
+    best_model_vs_random,
     diagnose,
     genre_affinity,
     gini,
@@ -255,3 +256,32 @@ def test_cached_diagnosis_is_stored_and_equal(tmp_path) -> None:
             pd.testing.assert_frame_equal(a.tables[name], b.tables[name], check_dtype=False)
     other_seed = diagnose_cached(prepared, seed=1, n_boot=50)
     assert other_seed.figures["seed"] == 1
+
+
+def test_best_model_vs_random_picks_the_best_and_beats_random(tmp_path, capsys) -> None:
+    from recsys.cli import main
+    from recsys.models import create_model
+    from recsys.pipeline import load_prepared, prepare
+
+    generate_dataset(tmp_path / "raw", users=120, tracks=600, seed=4)
+    prepare(tmp_path / "raw", tmp_path / "prep")
+    prepared = load_prepared(tmp_path / "prep")
+    train = prepared.matrix("train")
+    models = {kind: create_model(kind).fit(train) for kind in ("basic", "random")}
+    check = best_model_vs_random(models, prepared, n_boot=100)
+    assert check.details["model"] == "basic"
+    assert check.details["ndcg"]["basic"] > check.details["ndcg"]["random"]
+    assert check.figure == pytest.approx(check.details["ndcg"]["basic"])
+    assert check.status == "clear" and check.effect_ci[0] > 0 and not check.personal
+    # the random model itself is no better than random's analytic expectation
+    alone = best_model_vs_random({"random": models["random"]}, prepared, n_boot=100)
+    assert alone.effect_ci[0] < 0.01 and alone.status != "clear"
+    # the CLI: --model adds the check beside the data checks
+    for kind, model in models.items():
+        model.save(tmp_path / f"{kind}.pt")
+    code = main(["diagnose", "--data", str(tmp_path / "prep"), "--model", str(tmp_path / "basic.pt"),
+                 "--model", str(tmp_path / "random.pt"), "--n-boot", "50", "--json"])  # fmt: skip
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    reason = {r["name"]: r for r in out["reasons"]}["model_vs_random"]
+    assert reason["details"]["model"] == "basic" and out["verdict"] == "structured"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from recsys.diagnostics import diagnose_cached
+from recsys.diagnostics import Diagnosis, best_model_vs_random, diagnose_cached
 
 __all__ = ["HELP", "add_arguments", "run"]
 
@@ -17,6 +17,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="a prepared folder, or a raw one (prepared first)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstraps (default 0)")
     parser.add_argument("--n-boot", type=int, default=300, help="bootstrap replicates (default 300)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a trained model file (repeatable): the best one is compared with random, with a CI",
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -24,7 +31,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from recsys.pipeline import ensure_prepared  # imported late: the pipeline pulls in pyarrow
 
     prepared = ensure_prepared(args.data)
-    result = diagnose_cached(prepared, seed=args.seed, n_boot=args.n_boot).to_dict()
+    diagnosis = diagnose_cached(prepared, seed=args.seed, n_boot=args.n_boot)
+    if args.model:
+        from pathlib import Path
+
+        from recsys.models import load_model
+
+        models = {Path(path).stem: load_model(path) for path in args.model}
+        check = best_model_vs_random(models, prepared, seed=args.seed, n_boot=args.n_boot)
+        # Reported beside the data checks; like popularity, it does not change the verdict.
+        diagnosis = Diagnosis(diagnosis.verdict, [*diagnosis.reasons, check], diagnosis.figures)
+    result = diagnosis.to_dict()
     if not args.json:
         # Readable form: one line per reason.
         result["reasons"] = [
