@@ -17,7 +17,7 @@ from typing import Any
 
 from recsys.errors import ConfigError
 
-__all__ = ["Setting", "settings_for", "MAIN_SETTINGS", "CHOICES", "TRAINER_ONLY"]
+__all__ = ["Setting", "settings_for", "MAIN_SETTINGS", "CHOICES", "TRAINER_ONLY", "NOTEBOOK_SETTINGS"]
 
 MAIN_SETTINGS = (
     "trainer",
@@ -52,15 +52,21 @@ TRAINER_ONLY: dict[str, str] = {
 }
 """Settings that only one WMF trainer uses (the page disables them for the other)."""
 
-# The notebook's values where they differ from our config defaults, shown in the help text.
-_NOTEBOOK = {
+NOTEBOOK_SETTINGS: dict[str, Any] = {
+    "trainer": "adamw",
     "embedding_dim": 32,
     "epochs": 15,
     "learning_rate": 0.005,
+    "reg": 0.0,
+    "weight_decay": 0.005,
     "alpha": 40.0,
+    "eps": 1e-8,
     "confidence": "log",
-    "trainer": "adamw",
+    "dropout_rate": 0.0,
+    "bias": False,
 }
+"""The customer's notebook's WMF: AdamW with weight decay 0.005, 32 factors, log confidence (alpha 40).
+The Train page offers it as a preset and names these values in the help where our defaults differ."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +131,8 @@ def settings_for(kind: str) -> list[Setting]:
         if f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
             default = f.default_factory()  # type: ignore[misc]
         help_text = docs.get(f.name, "")
-        if f.name in _NOTEBOOK and _NOTEBOOK[f.name] != default:
-            help_text = f"{help_text} (the notebook used {_NOTEBOOK[f.name]})".strip()
+        if f.name in NOTEBOOK_SETTINGS and NOTEBOOK_SETTINGS[f.name] != default:
+            help_text = f"{help_text} (the notebook used {NOTEBOOK_SETTINGS[f.name]})".strip()
         out.append(
             Setting(
                 name=f.name,

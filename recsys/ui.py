@@ -589,9 +589,21 @@ def settings_inputs(kind: str, page: str) -> dict[str, Any]:
     dict
         Setting name -> value, ready for :func:`recsys.models.create_model`.
     """
-    from recsys.hyperparameters import settings_for
+    from recsys.hyperparameters import NOTEBOOK_SETTINGS, settings_for
 
     specs = settings_for(kind)
+    if kind == "wmf":
+        widget = {s.name: key(page, f"{kind}.{s.name}") for s in specs}
+        notebook = {widget[n]: v for n, v in NOTEBOOK_SETTINGS.items() if n in widget}
+        defaults = {widget[s.name]: s.default for s in specs}
+        presets = st.container(horizontal=True)
+        # Callbacks run before the widgets are drawn, so they may set the widgets' values.
+        presets.button("Notebook's settings", key=key(page, "preset_notebook"), on_click=_set_state,
+                    args=(notebook,), help="The customer's notebook: AdamW, 32 factors, log confidence "
+                    "(alpha 40), weight decay 0.005", icon=":material/history_edu:")  # fmt: skip
+        presets.button("Defaults", key=key(page, "preset_defaults"), on_click=_set_state,
+                       args=(defaults,), help="ALS, 64 factors, linear confidence (alpha 1), reg 10: the "
+                       "best discovery NDCG@10 on the demo data", icon=":material/restart_alt:")  # fmt: skip
     values: dict[str, Any] = {}
     trainer_spec = next((s for s in specs if s.name == "trainer"), None)
     trainer = None
@@ -611,6 +623,10 @@ def settings_inputs(kind: str, page: str) -> dict[str, Any]:
             for spec in advanced:
                 values[spec.name] = _setting_widget(st, spec, kind, page, trainer)
     return values
+
+
+def _set_state(values: dict[str, Any]) -> None:
+    st.session_state.update(values)
 
 
 def _setting_widget(where: Any, spec: Any, kind: str, page: str, trainer: str | None) -> Any:

@@ -101,3 +101,18 @@ def test_load_and_delete(models_copy: Path) -> None:
     assert not at.exception and not at.error
     assert not (models_copy / "popularity.pt").exists()
     assert sorted(at.dataframe[0].value["name"]) == ["basic"]
+
+
+def test_notebook_preset_then_defaults(models_copy: Path) -> None:
+    at = page(PAGE).run()
+    at.button(key="train.preset_notebook").click().run()
+    assert not at.exception and not at.warning
+    assert at.session_state["train.wmf.trainer"] == "adamw"
+    assert at.number_input(key="train.wmf.embedding_dim").value == 32
+    assert at.number_input(key="train.wmf.alpha").value == pytest.approx(40.0)
+    assert at.selectbox(key="train.wmf.confidence").value == "log"
+    assert not at.number_input(key="train.wmf.learning_rate").disabled  # AdamW uses it
+    at.button(key="train.preset_defaults").click().run()
+    assert at.session_state["train.wmf.trainer"] == "als"
+    assert at.number_input(key="train.wmf.embedding_dim").value == 64
+    assert at.number_input(key="train.wmf.alpha").value == pytest.approx(1.0)
