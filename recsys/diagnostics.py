@@ -40,6 +40,7 @@ import scipy.sparse as sp
 from scipy import stats
 
 from recsys.errors import ConfigError, DataError
+from recsys.evaluation.beyond import genre_list
 from recsys.evaluation.stats import random_expectations
 from recsys.jsonable import to_plain
 
@@ -297,20 +298,15 @@ def popularity_dispersion(
 # --------------------------------------------------------------------------- genre affinity
 
 
-def _as_list(value: Any) -> list[str]:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return []
-    return [str(v) for v in value]
-
-
 def _track_genres(tracks: pd.DataFrame, artists: pd.DataFrame | None) -> pd.Series:
     """Genre list per track id (from the track's ``genres`` column, or joined from its artist)."""
     if "genres" in tracks.columns:
-        return pd.Series([_as_list(g) for g in tracks["genres"]], index=tracks["id"].to_numpy())
+        return pd.Series([genre_list(g) for g in tracks["genres"]], index=tracks["id"].to_numpy())
     if artists is None or "id_artist" not in tracks.columns:
         raise DataError("tracks have no 'genres' column and no artists to take them from", field="genres")
     by_artist = dict(zip(artists["id"], artists["genres"], strict=True))
-    return pd.Series([_as_list(by_artist.get(a)) for a in tracks["id_artist"]], index=tracks["id"].to_numpy())
+    lists = [genre_list(by_artist.get(a)) for a in tracks["id_artist"]]
+    return pd.Series(lists, index=tracks["id"].to_numpy())
 
 
 def genre_affinity(
@@ -357,7 +353,7 @@ def genre_affinity(
     t_index = pd.Index(track_ids)
     fav = None
     if "favourite_genres" in users.columns:
-        fav = users.set_index("user_id")["favourite_genres"].map(_as_list)
+        fav = users.set_index("user_id")["favourite_genres"].map(genre_list)
     names = {g for gs in genres_of for g in gs} | ({g for f in fav for g in f} if fav is not None else set())
     vocab = pd.Index(sorted(names))
     p = plays[["user_id", "track_id"]].dropna()

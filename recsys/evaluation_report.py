@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from recsys.errors import ConfigError
-from recsys.group_builder import _as_list
 
 __all__ = [
     "SPLITS",
@@ -362,12 +361,11 @@ def beyond_table(prepared: Any, evaluations: Mapping[str, Any]) -> pd.DataFrame:
         One row per model: ``model, coverage, novelty, avg_popularity, diversity`` (genre intra-list
         diversity), from :func:`recsys.evaluation.beyond.beyond_accuracy`.
     """
-    from recsys.evaluation.beyond import beyond_accuracy, genre_matrix
+    from recsys.evaluation.beyond import beyond_accuracy, track_genre_matrix
 
     train = prepared.matrix("train")
     popularity = np.asarray((train.matrix > 0).sum(axis=0), dtype=np.float64).ravel()
-    genres_by_id = dict(zip(prepared.tracks["id"], prepared.tracks["genres"], strict=False))
-    genres = genre_matrix([_as_list(genres_by_id.get(t)) for t in train.item_ids])
+    genres = track_genre_matrix(prepared.tracks, train.item_ids)
     rows = []
     for name, ev in evaluations.items():
         figures = beyond_accuracy(ev.top, n_items=train.n_items, popularity=popularity, n_users=train.n_users,

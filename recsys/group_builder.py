@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.errors import ConfigError, UnknownUserError
+from recsys.evaluation.beyond import genre_list
 from recsys.interactions import Interactions
 
 __all__ = [
@@ -53,25 +54,6 @@ _SEARCH_FIELDS = ("any", "id", "name", "city", "genre")
 
 
 # -- finding users ---------------------------------------------------------------------------------
-def _as_list(value: Any) -> list[str]:
-    """A genres cell (list, numpy array, JSON text, comma text or missing) as a list of strings."""
-    if value is None:
-        return []
-    if isinstance(value, float) and np.isnan(value):
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                return [str(v) for v in json.loads(text)]
-            except ValueError:
-                pass
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
-        return [str(v) for v in value if v is not None]
-    return [str(value)]
-
-
 def user_directory(users: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per user, ready to search and show.
 
@@ -92,7 +74,7 @@ def user_directory(users: pd.DataFrame, history: pd.DataFrame | None = None) -> 
     for col in ("name", "city"):
         out[col] = users[col].astype("string").fillna("").to_numpy() if col in users else ""
     genres = users["favourite_genres"] if "favourite_genres" in users else pd.Series([None] * len(users))
-    out["favourite_genres"] = [", ".join(_as_list(g)) for g in genres]
+    out["favourite_genres"] = [", ".join(genre_list(g)) for g in genres]
     if history is not None:
         counts = history.groupby("user_id")["track_id"].nunique()
         out["tracks"] = out["user_id"].map(counts).fillna(0).astype(int)
@@ -278,7 +260,7 @@ def member_card(
     name = str(row["name"].iloc[0]) if not row.empty and "name" in row else ""
     city = str(row["city"].iloc[0]) if not row.empty and "city" in row else ""
     has_genres = not row.empty and "favourite_genres" in row
-    declared = _as_list(row["favourite_genres"].iloc[0]) if has_genres else []
+    declared = genre_list(row["favourite_genres"].iloc[0]) if has_genres else []
     per_track = mine.groupby("track_id", as_index=False)["score"].sum()
     info = _track_info(tracks)
     joined = per_track.merge(info, left_on="track_id", right_on="id", how="left")
@@ -312,7 +294,7 @@ def _track_info(tracks: pd.DataFrame) -> pd.DataFrame:
     out["name"] = tracks["name"].to_numpy() if "name" in tracks else None
     out["artist_name"] = tracks["artist_name"].to_numpy() if "artist_name" in tracks else None
     genres = tracks["genres"] if "genres" in tracks else pd.Series([None] * len(tracks))
-    out["genres"] = [_as_list(g) for g in genres]
+    out["genres"] = [genre_list(g) for g in genres]
     return out
 
 

@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from recsys.jsonable import to_plain
 
 __all__ = ["HELP", "add_arguments", "run", "load_for_evaluation"]
@@ -54,21 +52,10 @@ def load_for_evaluation(data: str, model_path: Path, split: str) -> tuple[Any, A
     return model, prepared, truth, [warning] if warning else []
 
 
-def track_genres(prepared: Any, item_ids: np.ndarray) -> Any:
-    """The track x genre matrix in the model's column order (``None`` without genre data)."""
-    from recsys.evaluation.beyond import genre_matrix
-
-    tracks = getattr(prepared, "tracks", None)
-    if tracks is None or "genres" not in tracks.columns or "id" not in tracks.columns:
-        return None
-    per_id = tracks.drop_duplicates("id").set_index("id")["genres"]
-    lists = per_id.reindex(item_ids).tolist()
-    return genre_matrix([list(g) if isinstance(g, (list, tuple, np.ndarray)) else [] for g in lists])
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate; return the ``--json`` object."""
     from recsys.evaluation import beyond_accuracy, evaluate_model
+    from recsys.evaluation.beyond import track_genre_matrix
 
     model, prepared, truth, warnings = load_for_evaluation(args.data, args.model, args.split)
     ev = evaluate_model(
@@ -89,7 +76,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             n_items=train.n_items,
             popularity=model.popularity(),
             n_users=train.n_users,
-            genres=track_genres(prepared, train.item_ids),
+            genres=track_genre_matrix(getattr(prepared, "tracks", None), train.item_ids),
         )
         beyond.update({f"{name}@{c}": v for name, v in figures.items()})
     return to_plain(

@@ -14,14 +14,19 @@ All functions take ``top``, a ``(lists, k)`` matrix of track indices (``-1`` = e
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from recsys.errors import ConfigError
 
 __all__ = [
+    "genre_list",
+    "track_genre_matrix",
     "catalog_coverage",
     "novelty",
     "intra_list_diversity",
@@ -116,6 +121,40 @@ def genre_matrix(
         (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(lists), max(len(names), 1))
     )
     return m
+
+
+def genre_list(value: Any) -> list[str]:
+    """A genres cell (list, numpy array, JSON text, comma text or missing) as a list of strings.
+
+    Parquet gives lists back as numpy arrays, uploads may carry JSON or comma text; every reader of a
+    ``genres`` / ``favourite_genres`` column goes through this one function.
+    """
+    if value is None:
+        return []
+    if isinstance(value, float) and np.isnan(value):
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return [str(v) for v in json.loads(text)]
+            except ValueError:
+                pass
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+        return [str(v) for v in value if v is not None]
+    return [str(value)]
+
+
+def track_genre_matrix(tracks: pd.DataFrame | None, item_ids: Sequence | np.ndarray) -> sp.csr_matrix | None:
+    """The track x genre matrix of ``tracks`` (``id``, ``genres``) in the column order ``item_ids``.
+
+    Returns ``None`` when there is no genre data; a track id not in ``tracks`` has no genre.
+    """
+    if tracks is None or "genres" not in tracks.columns or "id" not in tracks.columns:
+        return None
+    by_id = dict(zip(tracks["id"], tracks["genres"], strict=True))
+    return genre_matrix([genre_list(by_id.get(t)) for t in item_ids])
 
 
 def intra_list_diversity(top: np.ndarray, genres: sp.spmatrix) -> np.ndarray:

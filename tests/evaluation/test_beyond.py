@@ -59,3 +59,26 @@ def test_beyond_accuracy_bundle() -> None:
     assert out["novelty"] == pytest.approx((2 + 1.5) / 2)
     # list 1: rock, rock, jazz -> 1 - (1 + 0 + 0)/3 = 2/3; list 2: jazz, pop -> 1
     assert out["diversity"] == pytest.approx((2 / 3 + 1) / 2)
+
+
+def test_genre_list_reads_every_cell_form() -> None:
+    import numpy as np
+
+    from recsys.evaluation.beyond import genre_list
+
+    assert genre_list(np.array(["pop", "rock"])) == ["pop", "rock"]
+    assert genre_list('["pop", "rock"]') == ["pop", "rock"]
+    assert genre_list("pop, rock") == ["pop", "rock"]
+    assert genre_list(None) == [] and genre_list(float("nan")) == []
+
+
+def test_track_genre_matrix_follows_the_column_order() -> None:
+    import pandas as pd
+
+    from recsys.evaluation.beyond import track_genre_matrix
+
+    tracks = pd.DataFrame({"id": ["a", "b"], "genres": [["pop"], ["rock", "pop"]]})
+    m = track_genre_matrix(tracks, ["b", "x", "a"])
+    assert m.shape[0] == 3
+    assert m.sum(axis=1).A1.tolist() == [2, 0, 1]
+    assert track_genre_matrix(tracks.drop(columns="genres"), ["a"]) is None
