@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from benchmarks.machine import machine as _machine
 from benchmarks.synthetic import synthetic_split
 from recsys.evaluation.metrics import ndcg_at_k
 from recsys.evaluation.ranking import top_k
@@ -44,14 +44,10 @@ SIZES = {
 
 def machine() -> str:
     """nproc, CPU model and load, for the results file."""
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
+    info = _machine()
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     return (
-        f"nproc={os.cpu_count()}, CPU: {cpu}, {platform.platform()}, torch {torch.__version__}; "
+        f"nproc={info['nproc']}, CPU: {info['cpu']}, {info['platform']}, torch {torch.__version__}; "
         f"uptime: {load}"
     )
 

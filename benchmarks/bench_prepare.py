@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -26,36 +25,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.machine import load_average, machine
+
 __all__ = ["machine", "main", "run_prepare"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = {"users": 1000, "tracks": 22000, "events": 3_000_000, "seed": 0}
-
-
-def machine() -> dict[str, str]:
-    """nproc, CPU model, RAM, platform and current load."""
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    ram = "unknown"
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal"):
-            ram = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-            break
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "ram": ram,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
-
-
-def load_average() -> str:
-    """The 1/5/15-minute load averages (other people's work on a shared machine skews timings)."""
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 _LIBRARY = (
