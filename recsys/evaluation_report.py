@@ -364,7 +364,7 @@ def beyond_table(prepared: Any, evaluations: Mapping[str, Any]) -> pd.DataFrame:
     from recsys.evaluation.beyond import beyond_accuracy, track_genre_matrix
 
     train = prepared.matrix("train")
-    popularity = np.asarray((train.matrix > 0).sum(axis=0), dtype=np.float64).ravel()
+    popularity = train.item_popularity()
     genres = track_genre_matrix(prepared.tracks, train.item_ids)
     rows = []
     for name, ev in evaluations.items():

@@ -139,6 +139,10 @@ class Interactions:
         """Column indices of ``item_ids`` (-1 for an id that is not a column)."""
         return np.array([self._item_pos.get(t, -1) for t in item_ids], dtype=np.int64)
 
+    def item_popularity(self) -> np.ndarray:
+        """Per track, the number of users with a positive score (``float32``)."""
+        return np.asarray((self.matrix > 0).sum(axis=0), dtype=np.float32).ravel()
+
     def user_items(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """Column indices and scores stored in row ``row``."""
         start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]

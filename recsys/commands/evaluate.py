@@ -69,14 +69,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         progress=True,
     )
     train = model.train
+    popularity = model.popularity()
+    genres = track_genre_matrix(getattr(prepared, "tracks", None), train.item_ids)
     beyond = {}
     for c in ev.k:
         figures = beyond_accuracy(
-            ev.top[:, :c],
-            n_items=train.n_items,
-            popularity=model.popularity(),
-            n_users=train.n_users,
-            genres=track_genre_matrix(getattr(prepared, "tracks", None), train.item_ids),
+            ev.top[:, :c], n_items=train.n_items, popularity=popularity, n_users=train.n_users, genres=genres
         )
         beyond.update({f"{name}@{c}": v for name, v in figures.items()})
     return to_plain(

@@ -121,8 +121,7 @@ class Recommender(ABC):
 
     def popularity(self) -> np.ndarray:
         """Per-track popularity in training: number of users with a positive score, ``float32``."""
-        train = self._fitted()
-        return np.asarray((train.matrix > 0).sum(axis=0), dtype=np.float32).ravel()
+        return self._fitted().item_popularity()
 
     def fold_in(self, items: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """Scores over every track for a user the model was not trained on.
