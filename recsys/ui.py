@@ -514,16 +514,6 @@ def cleaning_report(prepared: Any, overview: Any) -> None:
     )
 
 
-def _evaluate_per_user(prepared: Any, model_name: str, model_file: str, mtime: int) -> Any:
-    """Per-user validation metrics of a saved model (all-tracks regime, threshold 1)."""
-    from recsys.evaluation.evaluate import evaluate_model
-    from recsys.models import load_model
-
-    model = load_model(model_file)
-    train = getattr(model, "train", None) or prepared.matrix("train")
-    return evaluate_model(model, prepared.matrix("val", like=train), k=(10,), n_boot=100).per_user
-
-
 def overlap_vs_ndcg_section(page: str, prepared: Any, user_overlap: Any, metric: str = "ndcg@10") -> None:
     """The overlap-vs-NDCG scatter: from per-user metrics the Evaluate page stored this session, or by
     evaluating a saved model here on request."""
@@ -543,8 +533,12 @@ def overlap_vs_ndcg_section(page: str, prepared: Any, user_overlap: Any, metric:
         path = model_root() / f"{choice}.pt"
         if not st.button(f"Evaluate {choice} on the validation split", key=key(page, "overlap_eval")):
             return
+        from recsys.evaluation_report import evaluate_saved
+
         with st.spinner(f"Evaluating {choice}..."):
-            tables[choice] = cached(_evaluate_per_user, prepared, choice, str(path), path.stat().st_mtime_ns)
+            # The Evaluate page's evaluation of saved models: validation split, all tracks, threshold 1.
+            evaluations = cached(evaluate_saved, prepared, (str(path),), (file_version(path),), "val", (10,))
+            tables[choice] = evaluations[choice].per_user
         store_per_user_metrics(choice, str(prepared.fingerprint), tables[choice])
     joined = overlap_vs_metric(user_overlap, tables[choice], metric)
     st.plotly_chart(charts.overlap_vs_metric_chart(joined, metric, choice), key=key(page, "overlap_vs"))
