@@ -290,11 +290,7 @@ def per_user_metrics(fingerprint: str) -> dict[str, Any]:
 # -- cached loading ----------------------------------------------------------------------------
 def _version(folder: Path) -> str:
     """A cheap token that changes whenever the prepared folder is rewritten (its manifest's mtime)."""
-    manifest = folder / "manifest.json"
-    try:
-        return str(manifest.stat().st_mtime_ns)
-    except OSError:
-        return "missing"
+    return str(file_version(folder / "manifest.json"))
 
 
 @st.cache_resource(show_spinner="Loading the prepared data...", max_entries=4)
