@@ -9,13 +9,11 @@ each file's entry by its modification time and size, so a dashboard re-run does 
 from __future__ import annotations
 
 import threading
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import torch
 
 from recsys.errors import ConfigError, ModelError
 
@@ -220,22 +218,12 @@ def delete_model(name: str, folder: str | Path = "model_files") -> Path:
 
 
 def _read(path: Path, size: int) -> ModelEntry:
+    from recsys.models.io import UnreadableModelFile, read_payload
+
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except Exception as exc:  # any unreadable file is listed with its reason, never crashes the table
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "mmap" in reason or "zip" in reason.lower():
-            reason = "not a torch model archive"  # torch's own message speaks of mmap options
-        return ModelEntry(
-            name=path.stem, path=path, kind=None, size_bytes=size,
-            error=f"not a readable model file: {reason}",
-        )
-    if not isinstance(payload, dict) or payload.get("format") != "recsys-model":
-        return ModelEntry(
-            name=path.stem, path=path, kind=None, size_bytes=size, error="not a recsys model file"
-        )
+        payload = read_payload(path, mmap=True)  # the plain values only: tensors stay on disk
+    except UnreadableModelFile as exc:  # listed with its reason, never crashes the table
+        return ModelEntry(name=path.stem, path=path, kind=None, size_bytes=size, error=exc.reason)
     metrics = payload.get("metrics") or {}
     return ModelEntry(
         name=path.stem,

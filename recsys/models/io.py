@@ -34,7 +34,15 @@ from recsys.interactions import Interactions
 if TYPE_CHECKING:
     from recsys.models.base import Recommender
 
-__all__ = ["FORMAT", "VERSION", "write_model_file", "read_model_file", "check_fingerprint"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "UnreadableModelFile",
+    "check_fingerprint",
+    "read_model_file",
+    "read_payload",
+    "write_model_file",
+]
 
 FORMAT = "recsys-model"
 VERSION = 1
@@ -130,22 +138,7 @@ def read_model_file(path: str | Path) -> Recommender:
         raise ModelError(f"model file {path} does not exist")
     if not path.is_file():
         raise ModelError(f"model file {path} is not a file")
-    try:
-        with warnings.catch_warnings():
-            # The weights-only unpickler warns about pickle protocols before refusing a plain pickle.
-            warnings.simplefilter("ignore", UserWarning)
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-    except _LOAD_ERRORS as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if isinstance(exc, pickle.UnpicklingError):
-            reason = (
-                "not a torch file of tensors and plain values (other objects are refused, never unpickled)"
-            )
-        elif isinstance(exc, EOFError):
-            reason = "the file is empty or truncated"
-        raise ModelError(f"{path} is not a readable model file: {reason}") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{path} is not a recsys model file (no format '{FORMAT}')")
+    payload = read_payload(path)
     version = payload.get("version")
     if version != VERSION:
         raise ModelError(f"{path} has model file version {version!r}; this program reads version {VERSION}")
@@ -158,6 +151,49 @@ def read_model_file(path: str | Path) -> Recommender:
         raise ModelError(f"{path}: {exc}") from exc
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise ModelError(f"{path} is a damaged '{kind}' model file: {type(exc).__name__}: {exc}") from exc
+
+
+class UnreadableModelFile(ModelError):
+    """A file that is not a recsys model file; ``reason`` says why without naming the path."""
+
+    def __init__(self, path: Path, reason: str, hint: str = "") -> None:
+        self.reason = reason
+        super().__init__(f"{path} is {reason}{hint}")
+
+
+def read_payload(path: str | Path, *, mmap: bool = False) -> dict[str, Any]:
+    """The stored dict of a model file, read with ``torch.load(weights_only=True)`` and format-checked.
+
+    The one reader of the file format: :func:`read_model_file` restores a model from it, the model
+    catalog lists its plain values (with ``mmap=True``, so the tensors are not read).
+
+    Raises
+    ------
+    UnreadableModelFile
+        Not a readable torch archive of tensors and plain values, or not in this program's format.
+    """
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            # The weights-only unpickler warns about pickle protocols before refusing a plain pickle.
+            warnings.simplefilter("ignore", UserWarning)
+            payload = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+    except _LOAD_ERRORS as exc:
+        raise UnreadableModelFile(path, f"not a readable model file: {_load_reason(exc)}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise UnreadableModelFile(path, "not a recsys model file", f" (no format '{FORMAT}')")
+    return payload
+
+
+def _load_reason(exc: BaseException) -> str:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, pickle.UnpicklingError):
+        return "not a torch file of tensors and plain values (other objects are refused, never unpickled)"
+    if isinstance(exc, EOFError):
+        return "the file is empty or truncated"
+    if "mmap" in reason:
+        return "not a torch model archive"  # torch's own message speaks of mmap options
+    return reason
 
 
 def check_fingerprint(
