@@ -123,6 +123,31 @@ class Check:
         d.pop("tables")
         return to_plain(d)
 
+    @classmethod
+    def measured(
+        cls,
+        name: str,
+        *,
+        figure: float,
+        ci: tuple[float, float],
+        baseline: float,
+        effect_ci: tuple[float, float],
+        personal: bool,
+        meaning: str,
+        details: dict[str, Any] | None = None,
+        tables: dict[str, pd.DataFrame] | None = None,
+    ) -> Check:
+        """A check with a figure: the effect, the margin and the status follow from the figures."""
+        margin = MARGINS[name]
+        return cls(name, figure, ci, baseline, figure - baseline, effect_ci, margin,
+                   _status(effect_ci, margin), personal, meaning, details or {}, tables or {})  # fmt: skip
+
+    @classmethod
+    def unavailable(cls, name: str, *, personal: bool, meaning: str, baseline: float = float("nan")) -> Check:
+        """A check the data lacks what it needs for."""
+        nan, nan2 = float("nan"), (float("nan"), float("nan"))
+        return cls(name, nan, nan2, baseline, nan, nan2, MARGINS[name], "unavailable", personal, meaning, {})
+
 
 @dataclass
 class Diagnosis:
@@ -237,11 +262,11 @@ def popularity_dispersion(
         counts_s = counts_s.reindex(pd.Index(pd.unique(np.asarray(catalogue, dtype=object))), fill_value=0)
     counts = counts_s.to_numpy(dtype=np.int64)
     n_tracks, n_plays = len(counts), int(counts.sum())
-    nan2 = (float("nan"), float("nan"))
     if n_tracks < 2 or n_plays == 0:
-        return Check("popularity_dispersion", float("nan"), nan2, 1.0, float("nan"), nan2,
-                     MARGINS["popularity_dispersion"], "unavailable", False,
-                     "too few plays or tracks to measure popularity", {})  # fmt: skip
+        return Check.unavailable(
+            "popularity_dispersion", personal=False, baseline=1.0,
+            meaning="too few plays or tracks to measure popularity",
+        )
     mean = n_plays / n_tracks
     disp = float(counts.var() / mean)
     # Bootstrap over tracks (the units whose spread is measured).
@@ -268,15 +293,12 @@ def popularity_dispersion(
         f"plays per track vary {disp:.1f}x as much as random plays would"
         + (" (popularity is long-tailed)" if status != "not detected" else " (no popularity skew)")
     )
-    return Check(
-        name="popularity_dispersion",
+    return Check.measured(
+        "popularity_dispersion",
         figure=disp,
         ci=ci,
         baseline=1.0,
-        effect=disp - 1.0,
         effect_ci=effect_ci,
-        margin=MARGINS["popularity_dispersion"],
-        status=status,
         personal=False,
         meaning=meaning,
         details={
@@ -347,7 +369,6 @@ def genre_affinity(
     """
     _check_boot(n_boot)
     rng = np.random.default_rng(seed)
-    nan2 = (float("nan"), float("nan"))
     genres_of = _track_genres(tracks, artists)
     track_ids = genres_of.index.to_numpy()
     t_index = pd.Index(track_ids)
@@ -367,9 +388,9 @@ def genre_affinity(
     keep_users = per_user.index[per_user >= min_plays]
     keep_users = [u for u in keep_users if fav is not None and len(fav.get(u, [])) > 0]
     if fav is None or len(keep_users) < 2:
-        return Check("genre_affinity", float("nan"), nan2, float("nan"), float("nan"), nan2,
-                     MARGINS["genre_affinity"], "unavailable", True,
-                     "no users with favourite genres and enough plays", {})  # fmt: skip
+        return Check.unavailable(
+            "genre_affinity", personal=True, meaning="no users with favourite genres and enough plays"
+        )
     u_index = pd.Index(keep_users)
     mask = u_index.get_indexer(p["user_id"]) >= 0
     u_pos = u_index.get_indexer(p["user_id"])[mask]
@@ -419,15 +440,12 @@ def genre_affinity(
         "independent": all_plays_g[used],
         "catalogue": cat_g[used],
     }).sort_values(["users", "genre"], ascending=[False, True], ignore_index=True)
-    return Check(
-        name="genre_affinity",
+    return Check.measured(
+        "genre_affinity",
         figure=fig,
         ci=_ci(obs_boot),
         baseline=base,
-        effect=fig - base,
         effect_ci=effect_ci,
-        margin=MARGINS["genre_affinity"],
-        status=status,
         personal=True,
         meaning=(
             f"{fig:.0%} of a user's plays are in their favourite genres, against {base:.0%} if their "
@@ -488,7 +506,6 @@ def relistening(
     """
     _check_boot(n_boot)
     rng = np.random.default_rng(seed)
-    nan2 = (float("nan"), float("nan"))
     v = val
     if positive_only and "score" in v.columns:
         v = v[v["score"] > 0]
@@ -500,9 +517,9 @@ def relistening(
     v = v[v["user_id"].isin(tr["user_id"])]
     users = pd.Index(pd.unique(v["user_id"]))
     if len(users) < 2 or len(v) == 0:
-        return Check("relistening", float("nan"), nan2, float("nan"), float("nan"), nan2,
-                     MARGINS["relistening"], "unavailable", True,
-                     "too few users with both training and validation pairs", {})  # fmt: skip
+        return Check.unavailable(
+            "relistening", personal=True, meaning="too few users with both training and validation pairs"
+        )
     tr = tr[tr["user_id"].isin(users)]
     items = pd.Index(pd.unique(pd.concat([tr["track_id"], v["track_id"]], ignore_index=True)))
     shape = (len(users), len(items))
@@ -528,15 +545,12 @@ def relistening(
     effect_ci = _ci(eff_boot)
     status = _status(effect_ci, MARGINS["relistening"])
     ratio = fig / base if base > 0 else float("inf")
-    return Check(
-        name="relistening",
+    return Check.measured(
+        "relistening",
         figure=fig,
         ci=_ci(fig_boot),
         baseline=base,
-        effect=fig - base,
         effect_ci=effect_ci,
-        margin=MARGINS["relistening"],
-        status=status,
         personal=True,
         meaning=(
             f"{fig:.1%} of validation pairs were already heard in training, against {base:.1%} if "
@@ -620,15 +634,14 @@ def popularity_vs_random(
 
     _check_boot(n_boot)
     rng = np.random.default_rng(seed)
-    nan2 = (float("nan"), float("nan"))
     items = pd.Index(pd.unique(np.asarray(catalogue, dtype=object)))
     rel = val[val["score"] >= threshold]
     rel = rel[items.get_indexer(rel["track_id"]) >= 0]
     users = pd.Index(pd.unique(rel["user_id"]))
     if len(users) < 2 or len(items) < k:
-        return Check("popularity_vs_random", float("nan"), nan2, float("nan"), float("nan"), nan2,
-                     MARGINS["popularity_vs_random"], "unavailable", False,
-                     "too few users with relevant validation tracks", {})  # fmt: skip
+        return Check.unavailable(
+            "popularity_vs_random", personal=False, meaning="too few users with relevant validation tracks"
+        )
     pos = train[train["score"] > 0]
     pop = np.bincount(items.get_indexer(pos["track_id"])[items.get_indexer(pos["track_id"]) >= 0],
                       minlength=len(items)).astype(np.float64)  # fmt: skip
@@ -647,16 +660,12 @@ def popularity_vs_random(
     eff_boot = W @ (nd - rnd) / len(users)
     fig, base = float(nd.mean()), float(rnd.mean())
     effect_ci = _ci(eff_boot)
-    status = _status(effect_ci, MARGINS["popularity_vs_random"])
-    return Check(
-        name="popularity_vs_random",
+    return Check.measured(
+        "popularity_vs_random",
         figure=fig,
         ci=_ci(fig_boot),
         baseline=base,
-        effect=fig - base,
         effect_ci=effect_ci,
-        margin=MARGINS["popularity_vs_random"],
-        status=status,
         personal=False,
         meaning=f"the {k} most-played tracks reach NDCG@{k} {fig:.4f} against random's {base:.4f}",
         details={"users": len(users), "k": k, "threshold": threshold},
@@ -715,16 +724,12 @@ def best_model_vs_random(
     W = _boot_weights(np.random.default_rng(seed), len(nd), n_boot)
     fig, base = float(nd.mean()), float(rnd.mean())
     effect_ci = _ci(W @ (nd - rnd) / len(nd))
-    status = _status(effect_ci, MARGINS["model_vs_random"])
-    return Check(
-        name="model_vs_random",
+    return Check.measured(
+        "model_vs_random",
         figure=fig,
         ci=_ci(W @ nd / len(nd)),
         baseline=base,
-        effect=fig - base,
         effect_ci=effect_ci,
-        margin=MARGINS["model_vs_random"],
-        status=status,
         personal=False,
         meaning=f"the best model, {best}, reaches NDCG@{k} {fig:.4f} against random's {base:.4f}",
         details={"model": best, "ndcg": figures, "users": len(nd), "k": k, "threshold": threshold},
