@@ -11,7 +11,6 @@ Nothing here imports Streamlit; the worker only appends each epoch's metrics to 
 
 from __future__ import annotations
 
-import inspect
 import re
 import threading
 import time
@@ -203,7 +202,7 @@ class TrainingJob:
         after_fit: Callable[[Recommender], dict[str, float]] | None,
     ) -> None:
         try:
-            _fit(self.model, train, val=val, callback=self._record, stop=self.stop_flag)
+            self.model.fit(train, val=val, callback=self._record, stop=self.stop_flag)
             if fingerprint is not None:
                 self.model.fingerprint = fingerprint
             self.model.metrics = {**self.model.metrics, **_headline(self.history())}
@@ -336,23 +335,6 @@ def forget_job(name: str) -> None:
         if not job.finished:
             raise TrainingError(f"model {name!r} is still training: stop it before forgetting it")
         del _REGISTRY[name]
-
-
-def _fit(
-    model: Recommender,
-    train: Interactions,
-    *,
-    val: Interactions | None,
-    callback: Callable[[int, dict[str, float]], None],
-    stop: StopFlag,
-) -> None:
-    # Iterative models take the stop flag; one-pass models (basic, popularity, random) have nothing
-    # to stop between epochs.
-    params = inspect.signature(model.fit).parameters
-    if "stop" in params:
-        model.fit(train, val=val, callback=callback, stop=stop)
-    else:
-        model.fit(train, val=val, callback=callback)
 
 
 def _headline(history: list[dict[str, float]]) -> dict[str, float]:

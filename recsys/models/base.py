@@ -27,6 +27,7 @@ import torch
 
 from recsys.errors import ConfigError, UnknownUserError
 from recsys.interactions import Interactions
+from recsys.training import StopFlag
 
 __all__ = ["TrainCallback", "MemberScores", "Recommender", "MEMBER_STATUSES"]
 
@@ -90,8 +91,13 @@ class Recommender(ABC):
         *,
         val: Interactions | None = None,
         callback: TrainCallback | None = None,
+        stop: StopFlag | None = None,
     ) -> Self:
-        """Learn from ``train`` (and report on ``val`` after every epoch, if given)."""
+        """Learn from ``train`` (and report on ``val`` after every epoch, if given).
+
+        ``stop`` (:class:`recsys.training.StopFlag`), when set, ends an iterative fit cleanly after the
+        current epoch; every model accepts it, so callers never need to know which kind they train.
+        """
 
     @abstractmethod
     def score_users(self, rows: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ import torch
 from recsys.errors import ConfigError, TrainingError
 from recsys.interactions import Interactions
 from recsys.models.base import Recommender, TrainCallback
+from recsys.training import StopFlag
 
 __all__ = [
     "BasicConfig",
@@ -78,6 +79,7 @@ class _Baseline(Recommender):
         *,
         val: Interactions | None = None,
         callback: TrainCallback | None = None,
+        stop: StopFlag | None = None,
     ) -> Self:
         """Keep the training matrix; call ``callback(1, {"seconds": ...})`` once.
 
@@ -89,6 +91,8 @@ class _Baseline(Recommender):
             Unused (nothing to tune); accepted for the common contract.
         callback : callable, optional
             ``callback(epoch, metrics)``; called once with epoch 1 and the fit's ``seconds``.
+        stop : StopFlag, optional
+            Accepted for the common contract; a one-pass fit has no epoch to stop after.
 
         Returns
         -------

@@ -133,3 +133,16 @@ def test_member_statuses(fitted, history):
     members = model.member_scores([1, 100, 200], history=history)
     assert members.status == ["trained", "folded_in", "fallback"]
     assert sorted(members.seen[1].tolist()) == [1, 3, 5]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_model_takes_a_stop_flag(kind, train, val):
+    from recsys.training import StopFlag
+
+    flag = StopFlag()
+    flag.set()  # set before the first epoch: an iterative model still ends after one clean epoch
+    epochs: list[int] = []
+    model = create_model(kind, **SMALL.get(kind, {}))
+    model.fit(train, val=val, callback=lambda e, m: epochs.append(e), stop=flag)
+    assert epochs == [1]
+    assert model.recommend([train.user_ids[0]], 3).shape[0] == 3
