@@ -91,8 +91,9 @@ def train_and_save(
     out = Path(out)
     if out.suffix != ".pt":
         raise ConfigError(f"--out must name a .pt file, got {out}")
-    train = prepared.matrix("train")
-    val = prepared.matrix("val", like=train)
+    from recsys.jobs import training_matrices
+
+    train, val = training_matrices(prepared)
     history: list[dict[str, float]] = []
     total = int(getattr(model.config, "epochs", 1) or 1)
     bar = tqdm(
