@@ -30,9 +30,9 @@ import torch
 
 from benchmarks.machine import machine as _machine
 from benchmarks.synthetic import synthetic_split
+from recsys.data.interactions import Interactions
 from recsys.evaluation.metrics import ndcg_at_k
 from recsys.evaluation.ranking import top_k
-from recsys.interactions import Interactions
 from recsys.models.wmf import WMF, WMFConfig
 from recsys.models.wmf_loss import confidence
 

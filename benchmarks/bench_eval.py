@@ -25,10 +25,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from recsys.data.interactions import Interactions
 from recsys.evaluation import evaluate_groups, evaluate_model
-from recsys.group import STRATEGIES, aggregate
-from recsys.interactions import Interactions
 from recsys.models.base import Recommender
+from recsys.models.group import STRATEGIES, aggregate
 
 
 @dataclass

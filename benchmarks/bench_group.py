@@ -26,7 +26,7 @@ import torch
 
 from benchmarks.bench_als import machine
 from benchmarks.synthetic import synthetic_split
-from recsys.interactions import Interactions
+from recsys.data.interactions import Interactions
 from recsys.models.wmf import WMF, WMFConfig
 
 TARGET_MS = 20.0

@@ -34,7 +34,7 @@ from torch import nn
 
 from benchmarks.bench_als import machine
 from benchmarks.synthetic import synthetic_split
-from recsys.interactions import Interactions
+from recsys.data.interactions import Interactions
 from recsys.models.wmf import WMF, WMFConfig
 from recsys.models.wmf_loss import confidence, weighted_cells, wmf_loss
 

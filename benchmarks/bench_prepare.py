@@ -8,7 +8,7 @@ The dataset (1,000 users, 22,000 tracks, 3,000,000 lines of ``sessions.jsonl``, 
 with ``python -m recsys generate`` into ``--data`` when it is not there yet. Each run is a fresh
 ``python -m recsys prepare --data DIR --out OUT --force --json`` subprocess; its peak resident memory
 comes from ``os.wait4`` (that child's own rusage), its wall time from the clock around it, and the time
-spent inside :func:`recsys.pipeline.prepare` (without interpreter start and imports) from the report's
+spent inside :func:`recsys.data.prepare.prepare` (without interpreter start and imports) from the report's
 ``seconds`` and ``stage_seconds``. A last run without ``--force`` measures the cached path.
 Targets (issue 2): at most 10 s and 2 GB peak on the 2-core development machine.
 """
@@ -34,7 +34,7 @@ SIZE = {"users": 1000, "tracks": 22000, "events": 3_000_000, "seed": 0}
 
 
 _LIBRARY = (
-    "import json, sys; from recsys.pipeline import prepare; "
+    "import json, sys; from recsys.data.prepare import prepare; "
     "print(json.dumps(prepare(sys.argv[1], sys.argv[2], force=True), default=str))"
 )
 
@@ -42,7 +42,7 @@ _LIBRARY = (
 def run_prepare(data: Path, out: Path, *, force: bool, library: bool = False) -> dict[str, Any]:
     """Run prepare once in a fresh subprocess; wall seconds, peak RSS (MB) and its report.
 
-    ``library=True`` calls :func:`recsys.pipeline.prepare` from a bare interpreter instead of the CLI,
+    ``library=True`` calls :func:`recsys.data.prepare.prepare` from a bare interpreter instead of the CLI,
     which separates the pipeline's cost from the CLI's start-up (the dispatcher imports every command).
     """
     if library:

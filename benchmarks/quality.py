@@ -6,7 +6,7 @@ ALS on the same split; on data without structure the report says so instead of r
 
 Datasets (prepared into ``benchmarks/work/``, which git ignores):
 
-* ``demo``: :func:`recsys.demo.generate_dataset` with its defaults (1,000 users, 5,000 tracks, seed 0);
+* ``demo``: :func:`recsys.data.demo.generate_dataset` with its defaults (1,000 users, 5,000 tracks, seed 0);
 * ``clean``: ``../shared/data/pozytywka-23z-50u/clean`` (read only).
 
 Every model is trained on the train split and evaluated on the validation split, relevance = score >= 1,
@@ -41,14 +41,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from recsys.demo import generate_dataset  # noqa: E402
-from recsys.diagnostics import diagnose  # noqa: E402
+from recsys.data.demo import generate_dataset  # noqa: E402
+from recsys.data.interactions import Interactions  # noqa: E402
+from recsys.data.prepare import load_prepared, prepare  # noqa: E402
 from recsys.errors import RecsysError  # noqa: E402
 from recsys.evaluation import evaluate_model, paired_comparison  # noqa: E402
-from recsys.interactions import Interactions  # noqa: E402
+from recsys.evaluation.diagnostics import diagnose  # noqa: E402
 from recsys.models import WMF, WMFConfig, create_model  # noqa: E402
 from recsys.models.wmf_loss import confidence  # noqa: E402
-from recsys.pipeline import load_prepared, prepare  # noqa: E402
 
 WORK = ROOT / "benchmarks" / "work"
 RESULTS = ROOT / "benchmarks" / "results" / "quality.md"

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from recsys import ui
-from recsys.datasets import DEFAULT_MAX_BYTES, OPTIONAL_FILES, REQUIRED_FILES
+from recsys.app.datasets import DEFAULT_MAX_BYTES, OPTIONAL_FILES, REQUIRED_FILES
 
 PAGE = "home"
 

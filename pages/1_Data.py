@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from recsys import charts, ui
-from recsys.exploration import prepared_overlap, prepared_sparsity
+from recsys import ui
+from recsys.app import charts
+from recsys.app.exploration import prepared_overlap, prepared_sparsity
 
 PAGE = "data"
 

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from recsys import charts, jobs, ui
-from recsys.model_catalog import delete_model
+from recsys import ui
+from recsys.app import charts, jobs
+from recsys.app.model_catalog import delete_model
 from recsys.models import MODELS, check_fingerprint, create_model
 
 PAGE = "train"

@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from recsys import charts, ui
-from recsys import evaluation_report as er
+from recsys import ui
+from recsys.app import charts
+from recsys.app import evaluation_report as er
+from recsys.app.exploration import prepared_overlap
+from recsys.app.model_catalog import model_path
 from recsys.evaluation.groups import GROUP_KINDS
-from recsys.exploration import prepared_overlap
-from recsys.group import STRATEGIES
-from recsys.model_catalog import model_path
+from recsys.models.group import STRATEGIES
 
 PAGE = "evaluate"
 

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from recsys import charts, ui
-from recsys import group_builder as gb
-from recsys.group import STRATEGIES
+from recsys import ui
+from recsys.app import charts
+from recsys.app import group_builder as gb
+from recsys.models.group import STRATEGIES
 
 PAGE = "group"
 MEMBERS = ui.key(PAGE, "members")

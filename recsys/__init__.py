@@ -19,13 +19,13 @@ _EXPORTS: dict[str, str] = {
     "UnknownUserError": "recsys.errors",
     "TrainingError": "recsys.errors",
     # data
-    "Interactions": "recsys.interactions",
-    "PrepareSettings": "recsys.pipeline",
-    "Prepared": "recsys.pipeline",
-    "prepare": "recsys.pipeline",
-    "load_prepared": "recsys.pipeline",
-    "ensure_prepared": "recsys.pipeline",
-    "generate_dataset": "recsys.demo",
+    "Interactions": "recsys.data.interactions",
+    "PrepareSettings": "recsys.data.prepare",
+    "Prepared": "recsys.data.prepare",
+    "prepare": "recsys.data.prepare",
+    "load_prepared": "recsys.data.prepare",
+    "ensure_prepared": "recsys.data.prepare",
+    "generate_dataset": "recsys.data.demo",
     # models
     "Recommender": "recsys.models",
     "MODELS": "recsys.models",
@@ -36,16 +36,16 @@ _EXPORTS: dict[str, str] = {
     "BasicModel": "recsys.models",
     "PopularityModel": "recsys.models",
     "RandomModel": "recsys.models",
-    "StopFlag": "recsys.training",
-    "EarlyStopping": "recsys.training",
+    "StopFlag": "recsys.models.training",
+    "EarlyStopping": "recsys.models.training",
     # groups, evaluation, diagnostics
-    "aggregate": "recsys.group",
-    "STRATEGIES": "recsys.group",
+    "aggregate": "recsys.models.group",
+    "STRATEGIES": "recsys.models.group",
     "evaluate_model": "recsys.evaluation",
     "compare_models": "recsys.evaluation",
     "make_groups": "recsys.evaluation",
     "evaluate_groups": "recsys.evaluation",
-    "diagnose": "recsys.diagnostics",
+    "diagnose": "recsys.evaluation.diagnostics",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from recsys.commands.train import DEFAULT_MODEL_DIR, train_and_save
-from recsys.demo import generate_dataset
+from recsys.data.demo import generate_dataset
 from recsys.errors import ModelError
 from recsys.models import MODELS, check_fingerprint, create_model, load_model
 
@@ -45,8 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the missing steps; return what was done (``--json`` object)."""
-    from recsys.diagnostics import diagnose_cached
-    from recsys.pipeline import ensure_prepared
+    from recsys.data.prepare import ensure_prepared
+    from recsys.evaluation.diagnostics import diagnose_cached
 
     start = time.perf_counter()
     data = Path(args.data)

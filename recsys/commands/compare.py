@@ -8,7 +8,7 @@ from typing import Any
 
 from recsys.errors import ConfigError
 from recsys.evaluation.groups import GROUP_KINDS
-from recsys.group import STRATEGIES
+from recsys.models.group import STRATEGIES
 
 __all__ = ["HELP", "add_arguments", "run"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from recsys.diagnostics import Diagnosis, best_model_vs_random, diagnose_cached
+from recsys.evaluation.diagnostics import Diagnosis, best_model_vs_random, diagnose_cached
 
 __all__ = ["HELP", "add_arguments", "run"]
 
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Diagnose the dataset; return ``verdict``, ``reasons`` (figure, CI, baseline, meaning), ``figures``."""
-    from recsys.pipeline import ensure_prepared  # imported late: the pipeline pulls in pyarrow
+    from recsys.data.prepare import ensure_prepared  # imported late: the pipeline pulls in pyarrow
 
     prepared = ensure_prepared(args.data)
     diagnosis = diagnose_cached(prepared, seed=args.seed, n_boot=args.n_boot)

@@ -40,8 +40,8 @@ def load_for_evaluation(data: str, model_path: Path, split: str) -> tuple[Any, A
     tuple
         ``(model, prepared, truth, warnings)``.
     """
+    from recsys.data.prepare import ensure_prepared  # late: the pipeline pulls in pyarrow
     from recsys.models import check_fingerprint, load_model
-    from recsys.pipeline import ensure_prepared  # late: the pipeline pulls in pyarrow
 
     model = load_model(model_path)  # first: a bad model file fails before the data is read
     prepared = ensure_prepared(data)

@@ -7,7 +7,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from recsys.demo import generate_dataset
+from recsys.data.demo import generate_dataset
 
 __all__ = ["HELP", "add_arguments", "run"]
 

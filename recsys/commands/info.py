@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from recsys.pipeline import summarize
+from recsys.data.prepare import summarize
 
 __all__ = ["HELP", "add_arguments", "run"]
 

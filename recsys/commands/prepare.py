@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
+from recsys.data.prepare import STAGES, PrepareSettings, prepare
+from recsys.data.scoring import DEFAULT_WEIGHTS
+from recsys.data.splitting import SPLIT_METHODS
 from recsys.errors import ConfigError
-from recsys.pipeline import STAGES, PrepareSettings, prepare
-from recsys.scoring import DEFAULT_WEIGHTS
-from recsys.splitting import SPLIT_METHODS
 
 __all__ = ["HELP", "add_arguments", "run"]
 

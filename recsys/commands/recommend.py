@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 
 from recsys.errors import UnknownUserError
-from recsys.group import STRATEGIES
 from recsys.jsonable import to_plain
 from recsys.models import check_fingerprint, load_model
+from recsys.models.group import STRATEGIES
 
 __all__ = ["HELP", "add_arguments", "run", "recommendation_records"]
 
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Load the model and the data, recommend; return the ``--json`` object."""
-    from recsys.pipeline import ensure_prepared
+    from recsys.data.prepare import ensure_prepared
 
     if not args.users:
         raise UnknownUserError("the group is empty: give at least one user id after --users")

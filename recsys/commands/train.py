@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Prepare or load the data, train, save; return the ``--json`` object."""
-    from recsys.pipeline import ensure_prepared
+    from recsys.data.prepare import ensure_prepared
 
     given = {flag: getattr(args, flag) for flag in _SETTINGS}
     settings = {_SETTINGS[flag]: value for flag, value in given.items() if value is not None}
@@ -74,7 +74,7 @@ def train_and_save(
     ----------
     model : Recommender
         An untrained model.
-    prepared : recsys.pipeline.Prepared
+    prepared : recsys.data.prepare.Prepared
         The prepared data; its fingerprint is stored in the model.
     out : str or pathlib.Path
         Model file to write (atomically).
@@ -91,7 +91,7 @@ def train_and_save(
     out = Path(out)
     if out.suffix != ".pt":
         raise ConfigError(f"--out must name a .pt file, got {out}")
-    from recsys.jobs import training_matrices
+    from recsys.app.jobs import training_matrices
 
     train, val = training_matrices(prepared)
     history: list[dict[str, float]] = []

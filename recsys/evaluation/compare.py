@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import Evaluation, evaluate_model, prepare_truth
 from recsys.evaluation.groups import GroupEvaluation, evaluate_groups, make_groups
 from recsys.evaluation.stats import PairedResult, paired_comparison, random_expectations
-from recsys.interactions import Interactions
 
 if TYPE_CHECKING:
     from recsys.models.base import Recommender

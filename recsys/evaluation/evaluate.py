@@ -20,11 +20,11 @@ import pandas as pd
 import scipy.sparse as sp
 from tqdm import tqdm
 
+from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError
 from recsys.evaluation.metrics import METRICS, all_metrics
 from recsys.evaluation.ranking import top_k
 from recsys.evaluation.stats import bootstrap_cis, random_expectations
-from recsys.interactions import Interactions
 
 if TYPE_CHECKING:
     from recsys.models.base import Recommender

@@ -12,7 +12,7 @@ similarity (cosine of the members' training vectors):
 * ``divergent``: the same with the lowest mean similarity.
 
 Only users with at least one relevant item (in the regime) are candidates, so every member has a
-defined NDCG. Group lists are made by :func:`recsys.group.group_list` over the members' model scores
+defined NDCG. Group lists are made by :func:`recsys.models.group.group_list` over the members' model scores
 (the same aggregation as ``model.recommend``, without the per-member explanation).
 """
 
@@ -29,11 +29,11 @@ import pandas as pd
 import scipy.sparse as sp
 from tqdm import tqdm
 
+from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import prepare_truth, regime_name, summarise
 from recsys.evaluation.metrics import hits, ndcg_at_k
-from recsys.group import group_list
-from recsys.interactions import Interactions
+from recsys.models.group import group_list
 
 if TYPE_CHECKING:
     from recsys.models.base import Recommender
@@ -218,7 +218,7 @@ def evaluate_groups(
     k : int or sequence of int
         Cut-offs.
     strategy : str
-        Aggregation strategy (:data:`recsys.group.STRATEGIES`).
+        Aggregation strategy (:data:`recsys.models.group.STRATEGIES`).
     threshold : float
         Relevance threshold.
     exclude_seen : bool

@@ -2,7 +2,7 @@
 
 Modelled on ``implicit``'s ``RecommenderBase`` and LensKit's per-epoch training hook:
 
-* ``fit(train, *, val=None, callback=None)`` learns from an :class:`~recsys.interactions.Interactions`
+* ``fit(train, *, val=None, callback=None)`` learns from an :class:`~recsys.data.interactions.Interactions`
   matrix and calls ``callback(epoch, metrics)`` after every epoch (``metrics`` holds at least
   ``train_loss``, ``val_loss`` and ``seconds`` for iterative models), so the dashboard, the CLI progress
   bar and the tests share one hook;
@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError, UnknownUserError
-from recsys.interactions import Interactions
-from recsys.training import StopFlag
+from recsys.models.training import StopFlag
 
 __all__ = ["TrainCallback", "MemberScores", "Recommender", "MEMBER_STATUSES"]
 
@@ -95,7 +95,7 @@ class Recommender(ABC):
     ) -> Self:
         """Learn from ``train`` (and report on ``val`` after every epoch, if given).
 
-        ``stop`` (:class:`recsys.training.StopFlag`), when set, ends an iterative fit cleanly after the
+        ``stop`` (:class:`recsys.models.training.StopFlag`), when set, ends an iterative fit cleanly after the
         current epoch; every model accepts it, so callers never need to know which kind they train.
         """
 
@@ -226,13 +226,13 @@ class Recommender(ABC):
         n : int
             Length of the list.
         strategy : str
-            Aggregation strategy of :func:`recsys.group.aggregate` (``average`` by default).
+            Aggregation strategy of :func:`recsys.models.group.aggregate` (``average`` by default).
         history : Interactions, optional
             See :meth:`member_scores`.
         exclude_seen : bool
             Leave out tracks any member already has in their history (discovery).
         **strategy_options
-            Passed to :func:`recsys.group.aggregate` (e.g. ``threshold`` for the veto strategy).
+            Passed to :func:`recsys.models.group.aggregate` (e.g. ``threshold`` for the veto strategy).
 
         Returns
         -------
@@ -242,7 +242,7 @@ class Recommender(ABC):
             ``rank[<user_id>]`` (the track's rank in that member's own list). ``attrs["members"]`` maps
             each member id to its status (see :class:`MemberScores`).
         """
-        from recsys.group import aggregate  # local: group aggregation is its own module
+        from recsys.models.group import aggregate  # local: group aggregation is its own module
 
         if n < 1:
             raise ConfigError(f"n must be at least 1, got {n}")

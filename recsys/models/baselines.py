@@ -23,10 +23,10 @@ from typing import Self
 import numpy as np
 import torch
 
+from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError, TrainingError
-from recsys.interactions import Interactions
 from recsys.models.base import Recommender, TrainCallback
-from recsys.training import StopFlag
+from recsys.models.training import StopFlag
 
 __all__ = [
     "BasicConfig",
@@ -144,7 +144,7 @@ class BasicModel(_Baseline):
     history) and ``w = popularity_weight``. A member not trained on is scored by the same rule from its
     history.
 
-    Why this shape. :func:`recsys.group.aggregate` min-max scales every member (favourite 1, least
+    Why this shape. :func:`recsys.models.group.aggregate` min-max scales every member (favourite 1, least
     liked 0). With the popularity term relative to the member's own top, every member's maximum is
     exactly ``R_u (1 + w)`` and its minimum 0 (any track nobody played; or, with seen tracks
     excluded, every candidate has ``r = 0``), so member ``u``'s scaled value is

@@ -28,8 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from recsys.data.interactions import Interactions
 from recsys.errors import ModelError
-from recsys.interactions import Interactions
 
 if TYPE_CHECKING:
     from recsys.models.base import Recommender

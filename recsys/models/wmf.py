@@ -40,13 +40,13 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError, TrainingError
-from recsys.interactions import Interactions
 from recsys.models.adamw import AdamWTrainer
 from recsys.models.als import ALSTrainer, build_plan, shared_system, solve_side
 from recsys.models.base import Recommender, TrainCallback
+from recsys.models.training import EarlyStopping, StopFlag
 from recsys.models.wmf_loss import CONFIDENCES, weighted_cells, wmf_loss
-from recsys.training import EarlyStopping, StopFlag
 
 __all__ = ["WMFConfig", "WMF", "TRAINERS", "SOLVERS"]
 

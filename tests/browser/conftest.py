@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import DemoRoot, build_demo_root
 from tests.conftest import require
+from tests.pages.conftest import DemoRoot, build_demo_root
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("RECSYS_CHROMIUM", "/usr/bin/chromium"))

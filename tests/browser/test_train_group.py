@@ -82,8 +82,8 @@ def test_group_builder_two_lists(live_app: LiveApp, browser_page: object) -> Non
     from playwright.sync_api import expect
 
     from recsys.commands.train import train_and_save
+    from recsys.data.prepare import load_prepared
     from recsys.models import create_model
-    from recsys.pipeline import load_prepared
 
     # the side-by-side view compares basic with WMF: give the live app a small WMF model
     wmf = live_app.data.models / "wmf.pt"

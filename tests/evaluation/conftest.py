@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from recsys.interactions import Interactions
+from recsys.data.interactions import Interactions
 from recsys.models.base import Recommender
 
 

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import evaluate_model
-from recsys.interactions import Interactions
 from tests.evaluation.conftest import frame
 
 L3 = 1 / math.log2(3)

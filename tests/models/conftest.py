@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.interactions import Interactions
+from recsys.data.interactions import Interactions
 
 ITEMS = np.array([f"t{k:02d}" for k in range(30)], dtype=object)
 """Catalogue of 30 string track ids; the last five are never played (popularity 0)."""

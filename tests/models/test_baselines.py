@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError
-from recsys.interactions import Interactions
 from recsys.models import BasicModel, PopularityModel, RandomModel, create_model
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recsys.data.interactions import Interactions
 from recsys.errors import UnknownUserError
-from recsys.interactions import Interactions
 from recsys.models import MODELS, Recommender, create_model, load_model
 from tests.models.conftest import SMALL
 
@@ -137,7 +137,7 @@ def test_member_statuses(fitted, history):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_model_takes_a_stop_flag(kind, train, val):
-    from recsys.training import StopFlag
+    from recsys.models.training import StopFlag
 
     flag = StopFlag()
     flag.set()  # set before the first epoch: an iterative model still ends after one clean epoch

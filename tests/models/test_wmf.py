@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 import torch
 
+from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError, TrainingError
-from recsys.interactions import Interactions
 from recsys.models.als import ALSTrainer
+from recsys.models.training import EarlyStopping, StopFlag
 from recsys.models.wmf import WMF, WMFConfig, _ndcg10, _relevant
 from recsys.models.wmf_loss import confidence
-from recsys.training import EarlyStopping, StopFlag
 
 KEYS = {"train_loss", "val_loss", "val_ndcg@10", "seconds", "fit_seconds"}
 

@@ -1,0 +1,195 @@
+"""Cleaning of loaded listening events, every rule counted and every rejected row kept.
+
+The rules run in this order on the rows that the earlier rules kept; each row is rejected by the first
+rule it breaks, so the counts per rule add up to the rows removed (``input = kept + rejected``):
+
+1. ``non_listening`` — an event type that is not a listening event (``play``, ``skip``, ``like``):
+   advertisements (whatever their track id), ``buy_premium`` and any other event.
+2. ``null_event_type`` — no event type.
+3. ``null_track`` — no track id (null or ``""``).
+4. ``unknown_track`` — a track id that is not in ``tracks.jsonl``.
+5. ``null_user`` — no user id, and the row's session gives none either. A session belongs to one
+   user, so a null ``user_id`` is *repaired* (counted under ``repaired["user_from_session"]``) with the
+   user of the session's other events (any event type, read as loaded); when the session has no user,
+   or several different ones, the row is dropped. The repair count is of rule 5's step: a repaired row
+   can still be dropped by rule 6.
+6. ``duplicate`` — the same session, timestamp, user, track and event type as an earlier line (after
+   the repair above); the first line is kept.
+
+(Lines that could not be read at all are counted by the loader as ``malformed``.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["LISTENING_EVENTS", "RULES", "CleanResult", "clean_events"]
+
+#: Event types that are a user listening to (or judging) a track; everything else is dropped.
+LISTENING_EVENTS: tuple[str, ...] = ("play", "skip", "like")
+
+#: Rejection rules in the order they are applied (see the module docstring).
+RULES: tuple[str, ...] = (
+    "non_listening",
+    "null_event_type",
+    "null_track",
+    "unknown_track",
+    "null_user",
+    "duplicate",
+)
+
+
+@dataclass
+class CleanResult:
+    """Outcome of :func:`clean_events`.
+
+    Attributes
+    ----------
+    events : pyarrow.Table
+        Kept rows in file order, columns as loaded (``line``, ``session_id``, ``timestamp``,
+        ``user_id``, ``track_id``, ``event_type``); ``user_id`` repaired, no nulls left.
+    rejected : pyarrow.Table
+        Rejected rows as loaded (``user_id`` not repaired) with a ``reason`` column (a rule name).
+    rejected_counts : dict
+        Rule name -> rows removed, every rule present (zeros included), in :data:`RULES` order.
+    repaired_counts : dict
+        Repair name -> rows repaired (``user_from_session``).
+    """
+
+    events: pa.Table
+    rejected: pa.Table
+    rejected_counts: dict[str, int]
+    repaired_counts: dict[str, int]
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Dictionary codes (-1 for null) and the dictionary of a column."""
+    if pa.types.is_dictionary(column.type) and column.num_chunks == 1:
+        encoded = column.chunk(0)
+    else:
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        encoded = column.combine_chunks().dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return codes, encoded.dictionary
+
+
+_NULL = np.iinfo(np.int64).min
+_PRIMES = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD)
+
+
+def _keys(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array | None]:
+    """int64 keys of an id column (null -> a sentinel): the ids themselves, or dictionary codes of
+    string ids together with the dictionary to map them back."""
+    if pa.types.is_integer(column.type):
+        return column.fill_null(_NULL).to_numpy().astype(np.int64, copy=False), None
+    codes, names = _codes(column)
+    codes[codes < 0] = _NULL
+    return codes, names
+
+
+def clean_events(table: pa.Table, track_ids: Iterable | pa.Array) -> CleanResult:
+    """Apply the cleaning rules to loaded sessions.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        ``LoadedSessions.table`` (see :func:`recsys.data.loading.read_sessions`).
+    track_ids : iterable or pyarrow.Array
+        Ids of the catalogue (``tracks.jsonl``'s ``id``).
+
+    Returns
+    -------
+    CleanResult
+    """
+    n = table.num_rows
+    reason = np.zeros(n, dtype=np.int8)  # 0 = kept, k = RULES[k - 1]
+
+    def reject(mask: np.ndarray, rule: str) -> None:
+        reason[(reason == 0) & mask] = RULES.index(rule) + 1
+
+    event_codes, event_names = _codes(table["event_type"])
+    listening = np.array([name in LISTENING_EVENTS for name in event_names.to_pylist()] + [False])
+    is_null_event = event_codes < 0
+    reject(~is_null_event & ~listening[event_codes], "non_listening")
+    reject(is_null_event, "null_event_type")
+
+    track_codes, track_names = _codes(table["track_id"])
+    reject(track_codes < 0, "null_track")
+    catalogue = track_ids if isinstance(track_ids, pa.Array) else pa.array(list(track_ids))
+    if catalogue.type != track_names.type:
+        # Ids typed differently in the two files (ints in one, strings in the other): compare as text.
+        catalogue = pc.cast(catalogue, pa.string())
+        known_names = pc.cast(track_names, pa.string())
+    else:
+        known_names = track_names
+    known = np.append(pc.is_in(known_names, value_set=catalogue).to_numpy(zero_copy_only=False), False)
+    reject((track_codes >= 0) & ~known[track_codes], "unknown_track")
+
+    # Repair null users from their session (the user of all the session's other rows, as loaded).
+    # Only sessions that hold a row needing repair are grouped, which keeps this cheap.
+    users = table["user_id"]
+    sessions = table["session_id"]
+    has_user = users.is_valid().to_numpy(zero_copy_only=False)
+    needs = (reason == 0) & ~has_user
+    user_key, user_names = _keys(users)
+    session_key, _ = _keys(sessions)
+    fixed_user = user_key.copy()
+    repaired = np.zeros(n, dtype=bool)
+    if needs.any():
+        wanted = pa.array(np.unique(session_key[needs]))
+        in_wanted = pc.is_in(pa.array(session_key), value_set=wanted).to_numpy(zero_copy_only=False)
+        donors = in_wanted & has_user
+        per_session = (
+            pd.DataFrame({"s": session_key[donors], "u": user_key[donors]})
+            .groupby("s", sort=False)["u"]
+            .agg(["min", "max"])
+        )
+        single = per_session[per_session["min"] == per_session["max"]]["min"]
+        found = pd.Index(single.index).get_indexer(session_key[needs])
+        donor_users = np.append(single.to_numpy(), _NULL)[found]  # found == -1 -> the sentinel
+        fixed_user[needs] = donor_users
+        repaired[needs] = found >= 0
+    reject(needs & ~repaired, "null_user")
+
+    # Exact duplicates: a cheap 64-bit hash of the five fields finds the few candidate rows, and
+    # only those are compared field by field (so a hash collision can never drop a row).
+    alive = np.flatnonzero(reason == 0)
+    stamps = table["timestamp"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
+    fields = (session_key[alive], stamps[alive], fixed_user[alive], track_codes[alive], event_codes[alive])
+    with np.errstate(over="ignore"):
+        mixed = np.zeros(len(alive), dtype=np.uint64)
+        for k, values in enumerate(fields):
+            mixed = (mixed ^ values.astype(np.uint64)) * np.uint64(_PRIMES[k])
+    candidates = np.flatnonzero(pd.Series(mixed).duplicated(keep=False).to_numpy())
+    dup = np.zeros(n, dtype=bool)
+    if len(candidates):
+        exact = pd.DataFrame({str(k): values[candidates] for k, values in enumerate(fields)})
+        dup[alive[candidates[exact.duplicated(keep="first").to_numpy()]]] = True
+    reject(dup, "duplicate")
+
+    kept = reason == 0
+    events = table.filter(pa.array(kept))
+    if repaired.any():
+        kept_users = fixed_user[kept]
+        if user_names is not None:
+            kept_users = user_names.take(pa.array(kept_users))
+        events = events.set_column(events.column_names.index("user_id"), "user_id", pa.array(kept_users))
+    rejected_mask = ~kept
+    names = np.array(("", *RULES), dtype=object)
+    rejected = table.filter(pa.array(rejected_mask)).append_column(
+        "reason", pa.array(names[reason[rejected_mask]].tolist(), type=pa.string())
+    )
+    counts = np.bincount(reason, minlength=len(RULES) + 1)
+    return CleanResult(
+        events=events,
+        rejected=rejected,
+        rejected_counts={rule: int(counts[i + 1]) for i, rule in enumerate(RULES)},
+        repaired_counts={"user_from_session": int(repaired.sum())},
+    )

@@ -1,0 +1,62 @@
+"""The Train page's settings, read from the models' config dataclasses."""
+
+from __future__ import annotations
+
+import pytest
+
+from recsys.app.hyperparameters import MAIN_SETTINGS, _attribute_docs, settings_for
+from recsys.errors import ConfigError
+from recsys.models import MODELS
+
+
+def test_every_kind_has_its_config_fields() -> None:
+    import dataclasses
+
+    for kind, cls in MODELS.items():
+        specs = settings_for(kind)
+        assert {s.name for s in specs} == {f.name for f in dataclasses.fields(cls.config_class)}
+        for s in specs:
+            assert s.type in {"int", "float", "bool", "choice", "optional_int", "text"}
+
+
+def test_basic_and_random() -> None:
+    (pw,) = settings_for("basic")
+    assert (pw.name, pw.type, pw.advanced) == ("popularity_weight", "float", True)
+    assert pw.help.startswith("Weight")
+    (seed,) = settings_for("random")
+    assert (seed.name, seed.type, seed.default, seed.advanced) == ("seed", "int", 0, False)
+
+
+def test_wmf_settings_follow_the_config() -> None:
+    assert "wmf" in MODELS
+    specs = {s.name: s for s in settings_for("wmf")}
+    order = [s.name for s in settings_for("wmf") if not s.advanced]
+    assert order == [n for n in MAIN_SETTINGS if n in specs]
+    assert specs["trainer"].type == "choice" and specs["trainer"].choices == ("als", "adamw")
+    assert specs["embedding_dim"].type == "int" and "notebook used 32" in specs["embedding_dim"].help
+    assert specs["learning_rate"].default == 0.005 and specs["learning_rate"].trainer == "adamw"
+    assert specs["alpha"].default == 1.0 and specs["alpha"].type == "float"
+    assert "notebook used 40.0" in specs["alpha"].help and "notebook used log" in specs["confidence"].help
+    assert specs["bias"].type == "bool" and specs["sigmoid"].default is False
+    assert specs["patience"].type == "optional_int"
+    assert specs["solver"].advanced and specs["solver"].trainer == "als"
+
+
+def test_unknown_kind() -> None:
+    with pytest.raises(ConfigError, match="unknown model kind 'svd'"):
+        settings_for("svd")
+
+
+def test_attribute_docs_parser() -> None:
+    doc = """Settings.
+
+    Attributes
+    ----------
+    a, b : float
+        Two together,
+        over two lines.
+    c : int
+        Alone.
+    """
+    both = "Two together, over two lines."
+    assert _attribute_docs(doc) == {"a": both, "b": both, "c": "Alone."}
