@@ -29,10 +29,18 @@ from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError, UnknownUserError
 from recsys.models.training import StopFlag
 
-__all__ = ["TrainCallback", "MemberScores", "Recommender", "MEMBER_STATUSES"]
+__all__ = ["TrainCallback", "RowScorer", "Validator", "MemberScores", "Recommender", "MEMBER_STATUSES"]
 
 TrainCallback = Callable[[int, dict[str, float]], None]
 """``callback(epoch, metrics)``: ``epoch`` counts from 1; ``metrics`` maps names to floats."""
+
+RowScorer = Callable[[np.ndarray], np.ndarray]
+"""``scorer(rows)``: scores over every track, ``float32`` ``(len(rows), n_items)``, for training rows."""
+
+Validator = Callable[[RowScorer, Interactions, Interactions], dict[str, float]]
+"""``validate(scorer, train, val) -> metrics``: what a model reports on ``val`` after each epoch besides its
+own loss (e.g. ``{"val_ndcg@10": ..., "val_users": ...}``). It is passed in by the caller (the training
+driver passes :func:`recsys.evaluation.validation.ndcg_validator`), so models never import the evaluation."""
 
 MEMBER_STATUSES = ("trained", "folded_in", "fallback")
 
@@ -92,11 +100,13 @@ class Recommender(ABC):
         val: Interactions | None = None,
         callback: TrainCallback | None = None,
         stop: StopFlag | None = None,
+        validate: Validator | None = None,
     ) -> Self:
         """Learn from ``train`` (and report on ``val`` after every epoch, if given).
 
         ``stop`` (:class:`recsys.models.training.StopFlag`), when set, ends an iterative fit cleanly after the
         current epoch; every model accepts it, so callers never need to know which kind they train.
+        ``validate`` (a :data:`Validator`), with ``val``, adds its metrics to each epoch's report.
         """
 
     @abstractmethod
