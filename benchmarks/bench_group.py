@@ -64,7 +64,7 @@ def main() -> None:
         start = time.perf_counter()
         result = model.recommend(folded_group, 10, strategy="average", history=history)
         folded.append((time.perf_counter() - start) * 1e3)
-    statuses = sorted(set(result.attrs["members"].values()))
+    statuses = sorted(set(result.statuses.values()))
     tracemalloc.start()
     model.recommend(groups[1], 10, strategy="average")
     _, peak = tracemalloc.get_traced_memory()

@@ -20,11 +20,11 @@ _EXPORTS: dict[str, str] = {
     "TrainingError": "recsys.errors",
     # data
     "Interactions": "recsys.data.interactions",
-    "PrepareSettings": "recsys.data.prepare",
-    "Prepared": "recsys.data.prepare",
+    "PrepareSettings": "recsys.data.process",
+    "Prepared": "recsys.data.prepared",
     "prepare": "recsys.data.prepare",
-    "load_prepared": "recsys.data.prepare",
-    "ensure_prepared": "recsys.data.prepare",
+    "load_prepared": "recsys.data.prepared",
+    "ensure_prepared": "recsys.app.workspace",
     "generate_dataset": "recsys.data.demo",
     # models
     "Recommender": "recsys.models",

@@ -1,152 +1,34 @@
-"""The dataset folders under the data root: listing them, their status, and saving uploaded ones.
+"""Saving an uploaded dataset: validated by the pipeline, and only then put in place.
 
-A dataset is a folder ``<root>/<name>/`` of Pozytywka JSON-lines files; its prepared tables live in
-``<root>/processed/<name>/``. An upload is written and prepared in hidden temporary folders first and
-only renamed into place once the pipeline accepted it, so a bad file leaves nothing half-written.
+An upload is written and prepared in hidden temporary folders first and only renamed into place
+(``<data root>/<name>`` and its prepared folder, :func:`recsys.app.workspace.prepared_folder`) once the
+pipeline accepted it, so a bad file leaves nothing half-written. The dataset list and the name rule are
+the workspace's.
 """
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recsys.app.workspace import (
+    OPTIONAL_FILES,
+    REQUIRED_FILES,
+    DatasetInfo,
+    check_name,
+    dataset_info,
+    prepared_folder,
+)
+from recsys.data.prepare import prepare
 from recsys.errors import ConfigError, DataError
 
-__all__ = [
-    "REQUIRED_FILES",
-    "OPTIONAL_FILES",
-    "PROCESSED_DIR",
-    "DEFAULT_MAX_BYTES",
-    "DatasetInfo",
-    "prepared_dir",
-    "dataset_info",
-    "list_datasets",
-    "check_dataset_name",
-    "save_uploaded_dataset",
-]
+__all__ = ["DEFAULT_MAX_BYTES", "save_uploaded_dataset"]
 
-REQUIRED_FILES: tuple[str, ...] = ("sessions.jsonl", "tracks.jsonl", "users.jsonl", "artists.jsonl")
-OPTIONAL_FILES: tuple[str, ...] = ("track_storage.jsonl",)
-PROCESSED_DIR = "processed"
 DEFAULT_MAX_BYTES = 500 * 2**20
 """Largest accepted uploaded file (500 MiB: a real release's ``sessions.jsonl`` is about 300 MiB)."""
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """One dataset folder and its state.
-
-    Attributes
-    ----------
-    name : str
-        Folder name.
-    path : pathlib.Path
-        The raw folder.
-    missing : tuple of str
-        Required files that are absent (empty when the folder is complete).
-    prepared : bool
-        Whether its prepared folder has a manifest.
-    prepared_path : pathlib.Path
-        Where its prepared tables are (or will be).
-    fingerprint : str or None
-        The prepared data's fingerprint, from the manifest.
-    size_bytes : int
-        Total size of its JSON-lines files.
-    """
-
-    name: str
-    path: Path
-    missing: tuple[str, ...]
-    prepared: bool
-    prepared_path: Path
-    fingerprint: str | None
-    size_bytes: int
-
-    @property
-    def status(self) -> str:
-        """``"incomplete"`` (required files missing), ``"prepared"`` or ``"raw"``."""
-        if self.missing:
-            return "incomplete"
-        return "prepared" if self.prepared else "raw"
-
-
-def prepared_dir(dataset: str | Path, root: str | Path | None = None) -> Path:
-    """The prepared folder of a dataset: ``<root>/processed/<name>`` (root: the dataset's parent)."""
-    dataset = Path(dataset)
-    return Path(root if root is not None else dataset.parent) / PROCESSED_DIR / dataset.name
-
-
-def _manifest_fingerprint(folder: Path) -> tuple[bool, str | None]:
-    manifest = folder / "manifest.json"
-    if not manifest.is_file():
-        return False, None
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False, None
-    value = data.get("fingerprint") if isinstance(data, dict) else None
-    return True, str(value) if value is not None else None
-
-
-def dataset_info(folder: str | Path, root: str | Path | None = None) -> DatasetInfo:
-    """Describe one dataset folder (files present, prepared or not, fingerprint)."""
-    folder = Path(folder)
-    processed = prepared_dir(folder, root)
-    prepared, fingerprint = _manifest_fingerprint(processed)
-    files = [folder / n for n in (*REQUIRED_FILES, *OPTIONAL_FILES)]
-    return DatasetInfo(
-        name=folder.name,
-        path=folder,
-        missing=tuple(n for n in REQUIRED_FILES if not (folder / n).is_file()),
-        prepared=prepared,
-        prepared_path=processed,
-        fingerprint=fingerprint,
-        size_bytes=sum(p.stat().st_size for p in files if p.is_file()),
-    )
-
-
-def list_datasets(root: str | Path) -> list[DatasetInfo]:
-    """The dataset folders directly under ``root``, by name.
-
-    A folder counts when it holds at least one of the required files; ``processed/`` and hidden
-    folders (temporary uploads) are skipped. A missing root holds no datasets.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    found = []
-    for folder in sorted(root.iterdir()):
-        if not folder.is_dir() or folder.name == PROCESSED_DIR or folder.name.startswith("."):
-            continue
-        if any((folder / n).is_file() for n in REQUIRED_FILES):
-            found.append(dataset_info(folder, root))
-    return found
-
-
-def check_dataset_name(name: str) -> str:
-    """Return ``name`` stripped if it is a usable folder name.
-
-    Raises
-    ------
-    ConfigError
-        Empty, reserved (``processed``), or not made of letters, digits, ``_``, ``-``, ``.``
-        (at most 64, starting with a letter or digit).
-    """
-    clean = (name or "").strip()
-    if not _NAME.match(clean) or clean == PROCESSED_DIR:
-        raise ConfigError(
-            f"dataset name {name!r} is not allowed: use letters, digits, '_', '-' or '.', "
-            f"starting with a letter or digit, at most 64 characters (not {PROCESSED_DIR!r})"
-        )
-    return clean
 
 
 def save_uploaded_dataset(
@@ -172,7 +54,7 @@ def save_uploaded_dataset(
     root : path
         The data root.
     name : str
-        The new dataset's folder name (see :func:`check_dataset_name`); it must not exist yet.
+        The new dataset's folder name (see :func:`recsys.app.workspace.check_name`); it must not exist yet.
     max_bytes : int
         Largest accepted size of one file.
     progress : callable, optional
@@ -193,9 +75,9 @@ def save_uploaded_dataset(
         A missing, unexpected, empty or too large file, or whatever the pipeline rejects (its
         message names the file, line and field).
     """
-    name = check_dataset_name(name)
+    name = check_name(name, "dataset")
     root = Path(root)
-    target, processed = root / name, prepared_dir(name, root)
+    target, processed = root / name, prepared_folder(name, root)
     if target.exists():
         raise ConfigError(f"a dataset named {name!r} already exists in {root}")
     _check_files(files, max_bytes)
@@ -203,8 +85,7 @@ def save_uploaded_dataset(
     token = uuid.uuid4().hex[:8]
     tmp_raw = root / f".upload-{name}-{token}"
     tmp_out = root / f".upload-{name}-{token}-prepared"
-    if prepare_fn is None:
-        from recsys.data.prepare import prepare as prepare_fn
+    prepare_fn = prepare_fn if prepare_fn is not None else prepare
     try:
         tmp_raw.mkdir(parents=True)
         for file_name, content in files.items():

@@ -5,23 +5,24 @@ runs in a worker thread, and the page polls the job. The registry of jobs is mod
 browser tab served by the same process sees the same jobs: a second tab finds the running job instead of
 starting a clashing one (one training at a time per model name).
 
-Nothing here imports Streamlit; the worker only appends each epoch's metrics to the job's history
-(under a lock) and, when the fit ends, writes the model atomically with :meth:`Recommender.save`.
+Nothing here imports Streamlit. The worker runs the one training driver
+(:func:`recsys.app.training.fit_and_save`), whose callback appends each epoch's metrics to the job's
+history (under a lock); the driver stores the headline metrics and writes the model atomically.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recsys.app.training import fit_and_save
+from recsys.app.workspace import check_name, model_path
 from recsys.data.interactions import Interactions
-from recsys.errors import ConfigError, RecsysError, TrainingError
+from recsys.errors import RecsysError, TrainingError
 from recsys.models.base import Recommender
 from recsys.models.training import StopFlag
 
@@ -33,18 +34,14 @@ __all__ = [
     "get_job",
     "list_jobs",
     "forget_job",
-    "check_model_name",
     "progress_text",
     "format_seconds",
-    "training_matrices",
     "numbered",
 ]
 
 JOB_STATUSES = ("running", "done", "stopped", "failed")
 """A job's life: ``running`` until the fit returns; then ``done``, ``stopped`` (the Stop button ended it
 after an epoch) or ``failed`` (the fit raised; ``error`` holds the message)."""
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 _REGISTRY: dict[str, TrainingJob] = {}
 _REGISTRY_LOCK = threading.Lock()
@@ -194,25 +191,14 @@ class TrainingJob:
         with self._lock:
             self._history.append(row)
 
-    def _run(
-        self,
-        train: Interactions,
-        val: Interactions | None,
-        fingerprint: str | None,
-        after_fit: Callable[[Recommender], dict[str, float]] | None,
-    ) -> None:
+    def _run(self, train: Interactions, val: Interactions | None, fingerprint: str | None) -> None:
         try:
-            self.model.fit(train, val=val, callback=self._record, stop=self.stop_flag)
-            if fingerprint is not None:
-                self.model.fingerprint = fingerprint
-            self.model.metrics = {**self.model.metrics, **_headline(self.history())}
-            if after_fit is not None:
-                self.model.metrics.update({k: float(v) for k, v in after_fit(self.model).items()})
-            stopped = self.stop_flag.is_set() and len(self.history()) < self.epochs_total
-            if not stopped or self.save_on_stop:
-                self.model.save(self.path)
-                self.saved = True
-            self.status = "stopped" if stopped else "done"
+            report = fit_and_save(
+                self.model, train, val, self.path, fingerprint=fingerprint, callback=self._record,
+                stop=self.stop_flag, save_on_stop=self.save_on_stop,
+            )
+            self.saved = report["model"] is not None
+            self.status = "stopped" if report["stopped"] else "done"
         except RecsysError as exc:
             self.status, self.error = "failed", str(exc)
         except Exception as exc:  # a bug in a model must still end the job visibly, not hang the page
@@ -224,25 +210,6 @@ class TrainingJob:
             self._done.set()
 
 
-def check_model_name(name: str) -> str:
-    """Validate a model name (it becomes a file name).
-
-    Raises
-    ------
-    ConfigError
-        The name is empty, too long, or has characters other than letters, digits, ``_ . -``.
-    """
-    name = str(name).strip()
-    if name.endswith(".pt"):
-        name = name[:-3]
-    if not _NAME.match(name):
-        raise ConfigError(
-            f"invalid model name {name!r}: use 1-64 letters, digits, '_', '.' or '-', starting with a "
-            "letter or digit"
-        )
-    return name
-
-
 def start_training(
     name: str,
     model: Recommender,
@@ -251,7 +218,6 @@ def start_training(
     val: Interactions | None = None,
     out_dir: str | Path = "model_files",
     fingerprint: str | None = None,
-    after_fit: Callable[[Recommender], dict[str, float]] | None = None,
     save_on_stop: bool = True,
 ) -> TrainingJob:
     """Start fitting ``model`` in a background thread and register the job under ``name``.
@@ -268,8 +234,6 @@ def start_training(
         Folder of the model files.
     fingerprint : str, optional
         The data's fingerprint, stored in the model file.
-    after_fit : callable, optional
-        ``after_fit(model) -> dict`` of headline metrics to store with the model (run in the worker).
     save_on_stop : bool
         Save the model also when the Stop button ended it early (its epochs so far).
 
@@ -284,8 +248,8 @@ def start_training(
     ConfigError
         The name is not a valid file name.
     """
-    name = check_model_name(name)
-    path = Path(out_dir) / f"{name}.pt"
+    name = check_name(name, "model")
+    path = model_path(name, out_dir)
     epochs = int(getattr(model.config, "epochs", 1) or 1)
     with _REGISTRY_LOCK:
         current = _REGISTRY.get(name)
@@ -298,7 +262,7 @@ def start_training(
         _REGISTRY[name] = job
     path.parent.mkdir(parents=True, exist_ok=True)
     thread = threading.Thread(
-        target=job._run, args=(train, val, fingerprint, after_fit), name=f"train-{name}", daemon=True
+        target=job._run, args=(train, val, fingerprint), name=f"train-{name}", daemon=True
     )
     job._thread = thread
     thread.start()
@@ -337,16 +301,6 @@ def forget_job(name: str) -> None:
         del _REGISTRY[name]
 
 
-def _headline(history: list[dict[str, float]]) -> dict[str, float]:
-    if not history:
-        return {}
-    last = history[-1]
-    keep = {k: v for k, v in last.items() if k.startswith("val_") or k == "train_loss"}
-    keep["epochs"] = float(len(history))
-    keep["train_seconds"] = float(sum(row.get("seconds", 0.0) for row in history))
-    return keep
-
-
 def format_seconds(seconds: float | None) -> str:
     """``"1 h 02 min"``, ``"3 min 05 s"``, ``"12 s"``, ``"0.4 s"``; ``"?"`` for ``None``."""
     if seconds is None or seconds != seconds:
@@ -381,12 +335,6 @@ def progress_text(job: TrainingJob) -> str:
         parts.extend(f"{k.replace('_', ' ')} {last[k]:.4g}" for k in ("train_loss", "val_loss", "val_ndcg@10")
                      if k in last)
     return " · ".join(parts)
-
-
-def training_matrices(prepared: Any) -> tuple[Interactions, Interactions]:
-    """The training matrix and the validation matrix on its indices, from prepared data."""
-    train = prepared.matrix("train")
-    return train, prepared.matrix("val", like=train)
 
 
 def numbered(history: list[dict[str, float]]) -> list[dict[str, float]]:

@@ -15,20 +15,20 @@ from typing import Any
 
 import pandas as pd
 
-from recsys.errors import ConfigError, ModelError
+from recsys.app.jobs import get_job
+from recsys.app.training import HEADLINE_METRICS
+from recsys.app.workspace import model_path
+from recsys.errors import ModelError
+from recsys.models.io import UnreadableModelFile, read_payload
 
 __all__ = [
-    "HEADLINE_METRICS",
     "ModelEntry",
     "read_entry",
     "list_models",
     "catalog_table",
-    "model_path",
     "delete_model",
 ]
 
-HEADLINE_METRICS = ("ndcg@10", "precision@10", "recall@10", "val_ndcg@10", "val_loss", "train_loss")
-"""Metrics shown in the catalog table, when a model file has them (in this order)."""
 
 _CACHE: dict[Path, tuple[tuple[float, int], ModelEntry]] = {}
 _CACHE_LOCK = threading.Lock()
@@ -178,23 +178,6 @@ def catalog_table(folder: str | Path = "model_files", *, fingerprint: str | None
     return pd.DataFrame(rows, columns=columns)
 
 
-def model_path(name: str, folder: str | Path = "model_files") -> Path:
-    """The file of model ``name`` in ``folder``.
-
-    Raises
-    ------
-    ModelError
-        The name is not a plain file name (no folders, no ``..``).
-    """
-    from recsys.app.jobs import check_model_name  # the same naming rule as training
-
-    try:
-        clean = check_model_name(name)
-    except ConfigError as exc:
-        raise ModelError(str(exc)) from exc
-    return Path(folder) / f"{clean}.pt"
-
-
 def delete_model(name: str, folder: str | Path = "model_files") -> Path:
     """Delete the model file ``name`` from ``folder``.
 
@@ -203,8 +186,6 @@ def delete_model(name: str, folder: str | Path = "model_files") -> Path:
     ModelError
         No such model, or it is being trained right now.
     """
-    from recsys.app.jobs import get_job
-
     path = model_path(name, folder)
     job = get_job(path.stem)
     if job is not None and not job.finished and job.path.resolve() == path.resolve():
@@ -218,8 +199,6 @@ def delete_model(name: str, folder: str | Path = "model_files") -> Path:
 
 
 def _read(path: Path, size: int) -> ModelEntry:
-    from recsys.models.io import UnreadableModelFile, read_payload
-
     try:
         payload = read_payload(path, mmap=True)  # the plain values only: tensors stay on disk
     except UnreadableModelFile as exc:  # listed with its reason, never crashes the table

@@ -14,9 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from recsys.commands.train import DEFAULT_MODEL_DIR, train_and_save
+from recsys.app.training import train_and_save
+from recsys.app.workspace import ensure_prepared, model_path
+from recsys.commands.progress import epoch_bar
 from recsys.data.demo import generate_dataset
 from recsys.errors import ModelError
+from recsys.evaluation.diagnostics import diagnose_cached
 from recsys.models import MODELS, check_fingerprint, create_model, load_model
 
 __all__ = ["HELP", "add_arguments", "run", "DEFAULT_KINDS"]
@@ -36,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--prepared", type=Path, help="prepared folder (default data_files/processed/<data folder name>)"
     )
     parser.add_argument(
-        "--models", type=Path, default=DEFAULT_MODEL_DIR, help="model folder (default model_files)"
+        "--models", type=Path, default=None, help="model folder (default model_files, or $RECSYS_MODEL_ROOT)"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated demo data (default 0)")
     parser.add_argument("--users", type=int, default=1000, help="demo users (default 1000)")
@@ -45,9 +48,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the missing steps; return what was done (``--json`` object)."""
-    from recsys.data.prepare import ensure_prepared
-    from recsys.evaluation.diagnostics import diagnose_cached
-
     start = time.perf_counter()
     data = Path(args.data)
     generated = False
@@ -63,13 +63,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if kind not in MODELS:
             models[kind] = {"status": "unavailable"}
             continue
-        path = Path(args.models) / f"{kind}.pt"
+        path = model_path(kind, args.models)
         reason = _needs_training(path, prepared.fingerprint)
         if reason is None:
             models[kind] = {"status": "exists", "path": str(path)}
             continue
         _say(f"training the {kind} model ({reason})")
-        report = train_and_save(create_model(kind), prepared, path)
+        model = create_model(kind)
+        with epoch_bar(model) as progress:
+            report = train_and_save(model, prepared, path, callback=progress)
         models[kind] = {"status": "trained", "path": str(path), "reason": reason}
         models[kind]["seconds"] = report["seconds"]
     return {

@@ -6,8 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from recsys.commands.evaluate import load_for_evaluation
 from recsys.errors import ConfigError
+from recsys.evaluation import compare_groups, compare_models
 from recsys.evaluation.groups import GROUP_KINDS
+from recsys.jsonable import to_plain
+from recsys.models import load_model
 from recsys.models.group import STRATEGIES
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -47,16 +51,10 @@ def _names(a: Path, b: Path) -> tuple[str, str]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Compare; return the ``--json`` object."""
-    from recsys.commands.evaluate import load_for_evaluation
-    from recsys.evaluation import compare_groups, compare_models
-    from recsys.jsonable import to_plain
-
     if args.groups < 0:
         raise ConfigError(f"--groups must be 0 or more, got {args.groups}")
     path_a, path_b = args.models
     model_a, _, truth, warnings = load_for_evaluation(args.data, path_a, args.split)
-    from recsys.models import load_model
-
     model_b = load_model(path_b)
     names = _names(path_a, path_b)
     stats = dict(seed=args.seed, n_boot=args.n_boot, n_perm=args.n_perm, progress=True)

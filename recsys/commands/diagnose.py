@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
+from recsys.app.workspace import ensure_prepared
 from recsys.evaluation.diagnostics import Diagnosis, best_model_vs_random, diagnose_cached
+from recsys.models import load_model
 
 __all__ = ["HELP", "add_arguments", "run"]
 
@@ -28,15 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Diagnose the dataset; return ``verdict``, ``reasons`` (figure, CI, baseline, meaning), ``figures``."""
-    from recsys.data.prepare import ensure_prepared  # imported late: the pipeline pulls in pyarrow
-
     prepared = ensure_prepared(args.data)
     diagnosis = diagnose_cached(prepared, seed=args.seed, n_boot=args.n_boot)
     if args.model:
-        from pathlib import Path
-
-        from recsys.models import load_model
-
         models = {Path(path).stem: load_model(path) for path in args.model}
         check = best_model_vs_random(models, prepared, seed=args.seed, n_boot=args.n_boot)
         # Reported beside the data checks; like popularity, it does not change the verdict.

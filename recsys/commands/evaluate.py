@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from recsys.app.workspace import ensure_prepared
+from recsys.data.interactions import Interactions
+from recsys.data.prepared import Prepared
+from recsys.evaluation import beyond_accuracy, evaluate_model
+from recsys.evaluation.beyond import track_genre_matrix
 from recsys.jsonable import to_plain
+from recsys.models import Recommender, check_fingerprint, load_model
 
 __all__ = ["HELP", "add_arguments", "run", "load_for_evaluation"]
 
@@ -32,7 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
 
 
-def load_for_evaluation(data: str, model_path: Path, split: str) -> tuple[Any, Any, Any, list[str]]:
+def load_for_evaluation(
+    data: str, model_path: Path, split: str
+) -> tuple[Recommender, Prepared, Interactions, list[str]]:
     """Load a model and the data, lay ``split`` on the model's indices.
 
     Returns
@@ -40,9 +48,6 @@ def load_for_evaluation(data: str, model_path: Path, split: str) -> tuple[Any, A
     tuple
         ``(model, prepared, truth, warnings)``.
     """
-    from recsys.data.prepare import ensure_prepared  # late: the pipeline pulls in pyarrow
-    from recsys.models import check_fingerprint, load_model
-
     model = load_model(model_path)  # first: a bad model file fails before the data is read
     prepared = ensure_prepared(data)
     warning = check_fingerprint(model, prepared.fingerprint, source=model_path)
@@ -54,9 +59,6 @@ def load_for_evaluation(data: str, model_path: Path, split: str) -> tuple[Any, A
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate; return the ``--json`` object."""
-    from recsys.evaluation import beyond_accuracy, evaluate_model
-    from recsys.evaluation.beyond import track_genre_matrix
-
     model, prepared, truth, warnings = load_for_evaluation(args.data, args.model, args.split)
     ev = evaluate_model(
         model,

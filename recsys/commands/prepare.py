@@ -6,7 +6,11 @@ import argparse
 import sys
 from typing import Any
 
-from recsys.data.prepare import STAGES, PrepareSettings, prepare
+from tqdm import tqdm
+
+from recsys.app.workspace import prepared_folder
+from recsys.data.prepare import prepare
+from recsys.data.process import STAGES, PrepareSettings
 from recsys.data.scoring import DEFAULT_WEIGHTS
 from recsys.data.splitting import SPLIT_METHODS
 from recsys.errors import ConfigError
@@ -53,8 +57,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     show = not getattr(args, "json", False) and sys.stderr.isatty()
     bar = None
     if show:
-        from tqdm import tqdm
-
         bar = tqdm(total=len(STAGES), desc="prepare", unit="step", file=sys.stderr)
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         return prepare(
             args.data,
-            args.out,
+            args.out if args.out is not None else prepared_folder(args.data),
             settings=settings,
             skip_malformed=args.skip_malformed,
             force=args.force,

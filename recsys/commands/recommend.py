@@ -11,7 +11,7 @@ import pandas as pd
 
 from recsys.errors import UnknownUserError
 from recsys.jsonable import to_plain
-from recsys.models import check_fingerprint, load_model
+from recsys.models import GroupRecommendation, check_fingerprint, load_model
 from recsys.models.group import STRATEGIES
 
 __all__ = ["HELP", "add_arguments", "run", "recommendation_records"]
@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Load the model and the data, recommend; return the ``--json`` object."""
-    from recsys.data.prepare import ensure_prepared
+    from recsys.app.workspace import ensure_prepared  # late: the pipeline pulls in pyarrow
 
     if not args.users:
         raise UnknownUserError("the group is empty: give at least one user id after --users")
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print(warning, file=sys.stderr)
     users = prepared.resolve_users(list(args.users))
     options = {} if args.threshold is None else {"threshold": args.threshold}
-    frame = model.recommend(
+    rec = model.recommend(
         users,
         args.n,
         strategy=args.strategy,
@@ -60,19 +60,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "strategy": args.strategy,
         "n": args.n,
         "exclude_seen": bool(args.exclude_seen),
-        "members": {str(uid): status for uid, status in frame.attrs["members"].items()},
+        "members": {str(uid): status for uid, status in rec.statuses.items()},
         "warnings": [warning] if warning else [],
-        "recommendations": recommendation_records(frame, prepared.tracks),
+        "recommendations": recommendation_records(rec, prepared.tracks),
     }
 
 
-def recommendation_records(frame: pd.DataFrame, tracks: pd.DataFrame | None) -> list[dict[str, Any]]:
-    """A :meth:`Recommender.recommend` frame as plain records with track names.
+def recommendation_records(
+    recommendation: GroupRecommendation, tracks: pd.DataFrame | None
+) -> list[dict[str, Any]]:
+    """A group list as plain records with track names (the ``recommendations`` of ``--json``).
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        The group list (``rank``, ``track_id``, ``score``, ``score[<id>]``, ``rank[<id>]``).
+    recommendation : GroupRecommendation
+        From :meth:`Recommender.recommend <recsys.models.base.Recommender.recommend>`.
     tracks : pandas.DataFrame or None
         The catalogue (``id``, ``name``, ``artist_name``); missing names are ``None``.
 
@@ -80,12 +82,12 @@ def recommendation_records(frame: pd.DataFrame, tracks: pd.DataFrame | None) -> 
     -------
     list of dict
         ``rank``, ``track_id``, ``name``, ``artist``, ``score`` and ``members``
-        (member id -> ``{"score", "rank"}``), best first.
+        (member id as text -> ``{"score", "rank"}``), best first.
     """
     names: dict[Any, tuple[Any, Any]] = {}
     if tracks is not None and "id" in tracks.columns:
         cat = tracks.drop_duplicates("id").set_index("id")
-        wanted = cat.index.intersection(pd.Index(frame["track_id"]))
+        wanted = cat.index.intersection(pd.Index(recommendation.track_ids))
         for tid in wanted:
             row = cat.loc[tid]
             names[tid] = (to_plain(row.get("name")), to_plain(row.get("artist_name")))
@@ -98,13 +100,13 @@ def recommendation_records(frame: pd.DataFrame, tracks: pd.DataFrame | None) -> 
             "score": float(score),
             "members": {},
         }
-        for rank, tid, score in zip(frame["rank"], frame["track_id"], frame["score"], strict=True)
+        for rank, tid, score in zip(
+            recommendation.ranks, recommendation.track_ids, recommendation.scores, strict=True
+        )
     ]
-    for uid in frame.attrs.get("members", {}):
-        scores = frame[f"score[{uid}]"].to_numpy()
-        ranks = frame[f"rank[{uid}]"].to_numpy()
+    for uid, scores, ranks in zip(
+        recommendation.member_ids, recommendation.member_scores, recommendation.member_ranks, strict=True
+    ):
         for rec, s, r in zip(records, scores, ranks, strict=True):
             rec["members"][str(uid)] = {"score": float(s), "rank": int(r)}
     return records
-
-

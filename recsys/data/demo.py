@@ -29,6 +29,16 @@ from typing import Any
 
 import numpy as np
 
+from recsys.data.demo_listeners import (
+    AD,
+    AD2,
+    EVENT_NAMES,
+    GENRES,
+    fit_lines,
+    make_users,
+    session_lines,
+    simulate_plays,
+)
 from recsys.errors import ConfigError
 
 __all__ = ["generate_dataset", "GENRES", "FILES", "DIRT_RATES"]
@@ -36,16 +46,6 @@ __all__ = ["generate_dataset", "GENRES", "FILES", "DIRT_RATES"]
 #: Files written by :func:`generate_dataset`, in writing order.
 FILES: tuple[str, ...] = (
     "artists.jsonl", "tracks.jsonl", "track_storage.jsonl", "users.jsonl", "sessions.jsonl",
-)  # fmt: skip
-
-#: Genre vocabulary, most common first (the order sets the genre popularity).
-GENRES: tuple[str, ...] = (
-    "pop", "dance pop", "rap", "rock", "pop rap", "hip hop", "latin", "edm", "trap", "post-teen pop",
-    "reggaeton", "indie pop", "modern rock", "tropical house", "r&b", "latin pop", "alternative rock",
-    "electropop", "pop dance", "hard rock", "country", "soul", "house", "classic rock", "indie rock",
-    "trap latino", "metal", "folk", "jazz", "funk", "k-pop", "polish hip hop", "disco", "blues",
-    "art rock", "techno", "punk", "synthpop", "drill", "lo-fi", "classical", "soundtrack",
-    "reggae", "afrobeats", "bossa nova", "grunge", "ambient", "shoegaze", "polish pop", "disco polo",
 )  # fmt: skip
 
 #: Share of sessions.jsonl lines that carry each kind of dirt (the duplicates are extra lines).
@@ -59,33 +59,14 @@ DIRT_RATES: dict[str, float] = {
 
 _BASE62 = np.array(list("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
 _START = np.datetime64("2023-01-02T00:00:00", "ms")
-_DAYS = 180
 _EVENTS_PER_USER = 300
 _CHUNK = 250_000
-_ROTATION = 30  # tracks in a user's personal rotation
-_SESSION_PLAYS = 4.0  # mean plays per session
-_EVENT_NAMES = ('"play"', '"skip"', '"like"', '"advertisment"', '"advertisement"', "null")
-_PLAY, _SKIP, _LIKE, _AD, _AD2, _NULL_EVENT = range(6)
 
 _WORDS = (
     "Night Summer Heart Fire Dream Light City Road Love Rain Gold Blue Wild Neon Ocean Moon Star Echo "
     "Shadow River Silver Midnight Paper Glass Velvet Electric Golden Broken Lost Young Sweet Cold Hot "
     "Dance Secret Storm Sky Wave Road Home Ghost Magic Crystal Sun Dust Thunder Honey Stone Mirror"
 ).split()
-_FIRST = (
-    "Anna Piotr Kasia Tomasz Magda Michał Ola Paweł Zuzanna Jakub Natalia Kamil Julia Marcin Weronika "
-    "Bartosz Agnieszka Łukasz Kornelia Dominik Justyna Mateusz Maja Szymon Ewa Adam Marta Krzysztof"
-).split()
-_LAST = (
-    "Nowak Kowalski Wiśniewska Wójcik Kowalczyk Kamińska Lewandowski Zielińska Szymański Woźniak "
-    "Dąbrowska Kozłowski Jankowska Mazur Kwiatkowski Krawczyk Piotrowska Grabowski Pawłowska Michalski "
-    "Paździora Mszyca Witka Zając Król Wieczorek Jabłońska"
-).split()
-_CITIES = "Warszawa Kraków Wrocław Poznań Gdańsk Gdynia Łódź Szczecin Lublin Katowice Białystok Toruń".split()
-_STREETS = (
-    "ul. Krótka", "ul. Długa", "aleja Jabłoniowa", "al. Kościuszki", "ul. Polna", "ul. Leśna",
-    "ul. Słoneczna", "ul. Kwiatowa", "pl. Wolności", "ul. Ogrodowa", "ul. Lipowa", "ul. Mickiewicza",
-)  # fmt: skip
 
 
 def _check(users: int, tracks: int, events: int, taste_strength: float) -> None:
@@ -167,194 +148,6 @@ def _catalogue(rng: np.random.Generator, n_tracks: int, strength: float) -> dict
     }
 
 
-class _Sampler:
-    """Vectorised weighted draws of tracks: from the whole catalogue or from one genre."""
-
-    def __init__(self, genre: np.ndarray, weights: np.ndarray, n_genres: int) -> None:
-        self.order = np.argsort(genre, kind="stable")
-        cum = np.cumsum(weights[self.order])
-        self.cum = cum / cum[-1]
-        counts = np.bincount(genre, minlength=n_genres)
-        ends = np.cumsum(counts)
-        starts = ends - counts
-        self.lo = np.where(starts > 0, self.cum[np.maximum(starts - 1, 0)], 0.0)
-        self.lo[starts == 0] = 0.0
-        self.hi = self.cum[np.maximum(ends - 1, 0)]
-        self.counts = counts
-
-    def _pick(self, u: np.ndarray) -> np.ndarray:
-        pos = np.searchsorted(self.cum, u, side="right")
-        return self.order[np.minimum(pos, len(self.order) - 1)]
-
-    def any(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return self._pick(rng.random(n))
-
-    def in_genre(self, rng: np.random.Generator, genres: np.ndarray) -> np.ndarray:
-        lo, hi = self.lo[genres], self.hi[genres]
-        return self._pick(lo + rng.random(len(genres)) * (hi - lo))
-
-
-def _users(rng: np.random.Generator, n_users: int, cat: dict[str, Any]) -> dict[str, Any]:
-    counts = np.bincount(cat["track_genre"], minlength=len(GENRES))
-    w = cat["genre_w"] * (counts > 0)
-    w = w / w.sum()
-    n_fav = rng.integers(2, 5, size=n_users)
-    n_fav = np.minimum(n_fav, int((counts > 0).sum()))
-    fav = np.full((n_users, 4), -1, dtype=np.int64)
-    for u in range(n_users):
-        fav[u, : n_fav[u]] = rng.choice(len(GENRES), size=n_fav[u], replace=False, p=w)
-    names = [
-        f"{f} {la}"
-        for f, la in zip(
-            np.array(_FIRST)[rng.integers(0, len(_FIRST), n_users)],
-            np.array(_LAST)[rng.integers(0, len(_LAST), n_users)],
-            strict=True,
-        )
-    ]
-    cities = np.array(_CITIES)[rng.integers(0, len(_CITIES), n_users)]
-    streets = [
-        f"{s} {n}"
-        for s, n in zip(
-            np.array(_STREETS)[rng.integers(0, len(_STREETS), n_users)],
-            rng.integers(1, 800, n_users),
-            strict=True,
-        )
-    ]
-    premium = rng.random(n_users) < 0.2
-    activity = rng.lognormal(0.0, 0.7, n_users)
-    return {
-        "ids": np.arange(101, 101 + n_users),
-        "fav": fav,
-        "n_fav": n_fav,
-        "names": names,
-        "cities": cities,
-        "streets": streets,
-        "premium": premium,
-        "activity": activity / activity.sum(),
-    }
-
-
-def _fav_genre(rng: np.random.Generator, users: dict[str, Any], who: np.ndarray) -> np.ndarray:
-    """One of each given user's favourite genres, uniformly."""
-    k = (rng.random(len(who)) * users["n_fav"][who]).astype(np.int64)
-    return users["fav"][who, k]
-
-
-def _plays(
-    rng: np.random.Generator, n_plays: int, cat: dict[str, Any], users: dict[str, Any], s: float
-) -> dict[str, np.ndarray]:
-    """Who plays what, in which session, and how it goes (skip, like, ad), ordered by user/session."""
-    n_users = len(users["ids"])
-    sampler = _Sampler(cat["track_genre"], cat["play_w"], len(GENRES))
-    # Each user's rotation: favourite-genre tracks, drawn by popularity; played with Zipf weights.
-    rot_users = np.repeat(np.arange(n_users), _ROTATION)
-    rotation = sampler.in_genre(rng, _fav_genre(rng, users, rot_users)).reshape(n_users, _ROTATION)
-    rot_cum = np.cumsum(1.0 / (np.arange(_ROTATION) + 1.0))
-    rot_cum /= rot_cum[-1]
-
-    floor = min(3, n_plays // n_users)
-    per_user = floor + rng.multinomial(n_plays - floor * n_users, users["activity"])
-    user = np.repeat(np.arange(n_users), per_user)
-    n = len(user)
-    # Source of each play: the rotation, a favourite genre, or the whole catalogue (uniform at s=0).
-    u = rng.random(n)
-    from_rot = u < 0.35 * s
-    from_fav = (~from_rot) & (u < 0.80 * s)
-    track = sampler.any(rng, n)
-    idx = np.flatnonzero(from_fav)
-    track[idx] = sampler.in_genre(rng, _fav_genre(rng, users, user[idx]))
-    idx = np.flatnonzero(from_rot)
-    slot = np.minimum(np.searchsorted(rot_cum, rng.random(len(idx)), side="right"), _ROTATION - 1)
-    track[idx] = rotation[user[idx], slot]
-
-    on_taste = (users["fav"][user] == cat["track_genre"][track][:, None]).any(axis=1)
-    p_skip = np.where(on_taste, 0.30 - 0.15 * s, 0.30 + 0.35 * s)
-    skip = rng.random(n) < p_skip
-    p_like = np.where(from_rot, 0.22 + 0.30 * s, np.where(on_taste, 0.22, 0.22 - 0.15 * s))
-    p_like = np.where(skip, p_like * 0.4, p_like)
-    like = rng.random(n) < p_like
-    ad = (rng.random(n) < 0.3) & ~users["premium"][user]
-
-    # Sessions: a new one starts with probability 1/mean at each play (always at a user's first play).
-    user_first = np.zeros(n, dtype=bool)
-    user_first[np.cumsum(per_user) - per_user] = True
-    first = user_first | (rng.random(n) < 1.0 / _SESSION_PLAYS)
-    session = np.cumsum(first) - 1
-    n_sessions = int(session[-1]) + 1
-    start_ms = rng.integers(0, (_DAYS - 1) * 86_400_000, n_sessions)
-
-    duration = cat["duration"][track]
-    listened = np.where(skip, (rng.uniform(0.02, 0.8, n) * duration).astype(np.int64), duration)
-    gap = listened + np.where(skip, 5_000, 0)
-    cum = np.cumsum(gap)
-    before = cum - gap
-    session_first = np.flatnonzero(first)
-    offset = before - before[session_first][session]
-    t_play = start_ms[session] + offset
-    t_like = t_play + (rng.uniform(0.1, 1.0, n) * listened).astype(np.int64)
-    return {
-        "user": user,
-        "track": track,
-        "skip": skip,
-        "like": like,
-        "ad": ad,
-        "session": session,
-        "t_play": t_play,
-        "t_like": t_like,
-        "t_skip": t_play + listened,
-        "on_taste": on_taste,
-        "user_first": user_first,
-    }
-
-
-def _lines(rng: np.random.Generator, p: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Expand plays into event lines: [ad] play [like] [skip], in time order within a session."""
-    ad, like, skip = p["ad"].astype(np.int64), p["like"].astype(np.int64), p["skip"].astype(np.int64)
-    size = 1 + ad + like + skip
-    start = np.cumsum(size) - size
-    total = int(size.sum())
-    kind = np.empty(total, dtype=np.int64)
-    ts = np.empty(total, dtype=np.int64)
-    play_of = np.repeat(np.arange(len(size)), size)
-    play_pos = start + ad
-    kind[play_pos] = _PLAY
-    ts[play_pos] = p["t_play"]
-    i = np.flatnonzero(ad)
-    kind[start[i]] = np.where(rng.random(len(i)) < 0.7, _AD, _AD2)
-    ts[start[i]] = p["t_play"][i]
-    i = np.flatnonzero(like)
-    kind[play_pos[i] + 1] = _LIKE
-    ts[play_pos[i] + 1] = p["t_like"][i]
-    i = np.flatnonzero(skip)
-    kind[play_pos[i] + 1 + like[i]] = _SKIP
-    ts[play_pos[i] + 1 + like[i]] = p["t_skip"][i]
-    return {"play_of": play_of, "kind": kind, "ts": ts}
-
-
-def _fit_lines(rng: np.random.Generator, p: dict[str, np.ndarray], target: int) -> dict[str, np.ndarray]:
-    """Drop random plays (and then single ad/like lines) until exactly ``target`` lines remain."""
-    size = 1 + p["ad"].astype(np.int64) + p["like"] + p["skip"]
-    # A user's first play is never dropped, so every user keeps at least one event.
-    order = rng.permutation(np.flatnonzero(~p["user_first"]))
-    excess = int(size.sum()) - target
-    if excess < 0:
-        raise ValueError("too few plays")  # internal: the caller draws more plays
-    removed = np.cumsum(size[order])
-    n_drop = int(np.searchsorted(removed, excess, side="right"))
-    keep = np.ones(len(size), dtype=bool)
-    keep[order[:n_drop]] = False
-    p = {k: v[keep] for k, v in p.items()}
-    left = int((1 + p["ad"].astype(np.int64) + p["like"] + p["skip"]).sum()) - target
-    for flag in ("ad", "like", "skip"):
-        if left <= 0:
-            break
-        idx = np.flatnonzero(p[flag])[:left]
-        p[flag] = p[flag].copy()
-        p[flag][idx] = False
-        left -= len(idx)
-    return p
-
-
 def _fmt_ts(ms: np.ndarray) -> np.ndarray:
     t = (_START + ms.astype("timedelta64[ms]")).astype("datetime64[ms]")
     return np.char.add(np.datetime_as_string(t, unit="ms").astype(object), "000")
@@ -373,7 +166,7 @@ def _write_sessions(
     n = len(lines["kind"])
     play_of = lines["play_of"]
     kind = lines["kind"]
-    is_ad = (kind == _AD) | (kind == _AD2)
+    is_ad = (kind == AD) | (kind == AD2)
     track_js = np.array([f'"{t}"' for t in cat["track_ids"]] + ["null"], dtype=object)
     null_track = len(cat["track_ids"])
     track = np.where(is_ad, null_track, p["track"][play_of])
@@ -390,7 +183,7 @@ def _write_sessions(
     track_col[pick] = "null"
     dirt["null_track_id"] = len(pick)
 
-    event_col = np.array(_EVENT_NAMES, dtype=object)[kind]
+    event_col = np.array(EVENT_NAMES, dtype=object)[kind]
     pick = rng.choice(n, size=round(DIRT_RATES["null_event_type"] * n), replace=False)
     event_col[pick] = "null"
     dirt["null_event_type"] = len(pick)
@@ -567,19 +360,19 @@ def generate_dataset(
     rng = np.random.default_rng(seed)
     cat = _catalogue(rng, tracks, s)
     tick(0)
-    who = _users(rng, users, cat)
+    who = make_users(rng, users, cat)
     tick(1)
     n_dup = round(DIRT_RATES["duplicate"] * events)
     base = events - n_dup
     n_plays = max(int(base / 1.75 * 1.08) + 10, 3 * users)
     while True:
-        plays = _plays(rng, n_plays, cat, who, s)
+        plays = simulate_plays(rng, n_plays, cat, who, s)
         size = 1 + plays["ad"].astype(np.int64) + plays["like"] + plays["skip"]
         if int(size.sum()) >= base:
             break
         n_plays = int(n_plays * 1.3) + 10
-    plays = _fit_lines(rng, plays, base)
-    lines = _lines(rng, plays)
+    plays = fit_lines(rng, plays, base)
+    lines = session_lines(rng, plays)
     tick(2)
     _write_catalogue(rng, out, cat, who)
     tick(3)

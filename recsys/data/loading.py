@@ -14,15 +14,11 @@ and epoch milliseconds; event names in any case, the misspelt ``advertisment`` i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import mmap
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +28,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from recsys.data.jsonl import (
+    FileScanner,
+    check_file,
+    describe_value,
+    empty_malformed,
+    iter_lines,
+    malformed_frame,
+    mentions,
+    nonblank_line_numbers,
+    parse_iso,
+    raise_first,
+    type_name,
+)
 from recsys.errors import DataError
 
 __all__ = [
     "SESSION_FIELDS",
     "LoadedSessions",
-    "file_fingerprint",
     "read_sessions",
     "read_records",
 ]
@@ -47,8 +55,6 @@ SESSION_FIELDS: tuple[str, ...] = ("session_id", "timestamp", "user_id", "track_
 
 # Spelling variants of event names found in releases -> the canonical lower-case name.
 _EVENT_ALIASES = {"advertisment": "advertisement"}
-_MALFORMED_COLUMNS = ("line", "field", "reason", "text")
-_CHUNK = 8 << 20
 
 
 @dataclass
@@ -79,139 +85,6 @@ class LoadedSessions:
     fingerprint: dict
     path: Path
     notes: list[str] = field(default_factory=list)
-
-
-# -- fingerprints ---------------------------------------------------------------------------------
-def _stat(path: Path) -> dict:
-    st = path.stat()
-    return {"size": int(st.st_size), "mtime_ns": int(st.st_mtime_ns)}
-
-
-def file_fingerprint(path: str | os.PathLike) -> dict:
-    """Size, modification time and SHA-256 of a file.
-
-    Parameters
-    ----------
-    path : path-like
-        The file.
-
-    Returns
-    -------
-    dict
-        ``{"size": int, "mtime_ns": int, "sha256": str}``.
-    """
-    path = Path(path)
-    info = _stat(path)
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    info["sha256"] = digest.hexdigest()
-    return info
-
-
-class _Scanner(threading.Thread):
-    """Hashes a file and counts its newlines beside the parser (hashlib releases the GIL)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(daemon=True)
-        self.path = path
-        self.newlines = 0
-        self.ends_with_newline = True
-        self.fingerprint: dict = {}
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            info = _stat(self.path)
-            digest = hashlib.sha256()
-            last = b"\n"
-            with open(self.path, "rb") as fh:
-                while chunk := fh.read(_CHUNK):
-                    digest.update(chunk)
-                    self.newlines += chunk.count(b"\n")
-                    last = chunk[-1:]
-            self.ends_with_newline = last == b"\n"
-            info["sha256"] = digest.hexdigest()
-            self.fingerprint = info
-        except OSError as exc:  # reported by the caller
-            self.error = exc
-
-
-# -- helpers --------------------------------------------------------------------------------------
-def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise DataError("file not found", file=str(path))
-    if not path.is_file():
-        raise DataError("is not a file", file=str(path))
-    if path.stat().st_size == 0:
-        raise DataError("file is empty", file=str(path), line=1)
-
-
-def _describe(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "object", list: "array", bool: "boolean", float: "number", int: "integer"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _empty_malformed() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "line": pd.Series([], dtype="int64"),
-            "field": pd.Series([], dtype="object"),
-            "reason": pd.Series([], dtype="object"),
-            "text": pd.Series([], dtype="object"),
-        }
-    )
-
-
-def _malformed_frame(rows: list[tuple[int, str | None, str, str]]) -> pd.DataFrame:
-    if not rows:
-        return _empty_malformed()
-    frame = pd.DataFrame(rows, columns=list(_MALFORMED_COLUMNS))
-    frame["line"] = frame["line"].astype("int64")
-    return frame.sort_values("line", kind="stable").reset_index(drop=True)
-
-
-def _iter_lines(path: Path):
-    """Yield ``(line_number, raw_bytes)`` for every non-blank line."""
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, 1):
-            if raw.strip():
-                yield number, raw
-
-
-def _mentions(path: Path, name: str) -> bool:
-    """Whether the key ``"name"`` appears anywhere in the file (only asked for an all-null column)."""
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return data.find(json.dumps(name).encode()) >= 0
-
-
-def _nonblank_line_numbers(path: Path) -> np.ndarray:
-    return np.fromiter((n for n, _ in _iter_lines(path)), dtype=np.int64)
-
-
-def _parse_iso(text: str) -> int | None:
-    """Epoch milliseconds of an ISO-8601 string (naive = UTC), ``None`` if it is not one."""
-    try:
-        stamp = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    return round(stamp.timestamp() * 1000)
-
-
-def _raise_first(malformed: pd.DataFrame, path: Path) -> None:
-    if len(malformed):
-        first = malformed.iloc[0]
-        field_name = None if pd.isna(first["field"]) else str(first["field"])
-        raise DataError(str(first["reason"]), file=str(path), line=int(first["line"]), field=field_name)
 
 
 # -- sessions -------------------------------------------------------------------------------------
@@ -248,8 +121,8 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
         message names the file, the 1-based line and the field.
     """
     path = Path(path)
-    _check_file(path)
-    scanner = _Scanner(path)
+    check_file(path)
+    scanner = FileScanner(path)
     scanner.start()
     table: pa.Table | None
     try:
@@ -274,7 +147,7 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
         missing = [name for name in SESSION_FIELDS if name not in table.column_names]
         # The explicit schema adds its columns even when no line has them: an all-null one may be absent.
         for name in ("track_id", "event_type"):
-            if table[name].null_count == table.num_rows and not _mentions(path, name):
+            if table[name].null_count == table.num_rows and not mentions(path, name):
                 missing.append(name)
         if missing and table.num_rows:
             raise DataError("required column is missing", file=str(path), line=1, field=missing[0])
@@ -290,11 +163,11 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
         if lines_guess == table.num_rows:
             lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
         else:  # blank lines present: number the rows the slow way
-            lines = _nonblank_line_numbers(path)
+            lines = nonblank_line_numbers(path)
         table = table.append_column("line", pa.array(lines))
         table, malformed = _normalise_fast(table)
     if not skip_malformed:
-        _raise_first(malformed, path)
+        raise_first(malformed, path)
     if skip_malformed and not malformed.empty:
         malformed = _attach_text(path, malformed)
     table = _finish(table)
@@ -314,7 +187,7 @@ def _attach_text(path: Path, malformed: pd.DataFrame) -> pd.DataFrame:
         return malformed
     wanted = set(malformed.loc[missing, "line"].tolist())
     texts: dict[int, str] = {}
-    for number, raw in _iter_lines(path):
+    for number, raw in iter_lines(path):
         if number in wanted:
             texts[number] = raw.decode("utf-8", "replace").rstrip("\r\n")[:1000]
     malformed = malformed.copy()
@@ -352,7 +225,7 @@ def _normalise_fast(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
     if bad_reason is not None:
         bad |= bad_reason != ""
     if not bad.any():
-        return table, _empty_malformed()
+        return table, empty_malformed()
     lines = table["line"].to_numpy()
     raw_ts = ts.to_pylist() if bad_reason is not None else None
     for idx in np.flatnonzero(bad):
@@ -362,9 +235,10 @@ def _normalise_fast(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
             rows.append((int(lines[idx]), "timestamp", "timestamp is null or missing", None))
         else:
             value = raw_ts[idx] if raw_ts is not None else None
-            rows.append((int(lines[idx]), "timestamp", f"timestamp {_describe(value)} is not a time", None))
+            reason = f"timestamp {describe_value(value)} is not a time"
+            rows.append((int(lines[idx]), "timestamp", reason, None))
     keep = pa.array(~bad)
-    return table.filter(keep), _malformed_frame(rows)
+    return table.filter(keep), malformed_frame(rows)
 
 
 def _check_session_value(name: str, value: Any) -> tuple[Any, str | None]:
@@ -373,28 +247,29 @@ def _check_session_value(name: str, value: Any) -> tuple[Any, str | None]:
         if value is None:
             return None, "timestamp is null or missing"
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            return None, f"timestamp {_describe(value)} is not a time (a {_type_name(value)})"
+            return None, f"timestamp {describe_value(value)} is not a time (a {type_name(value)})"
         if isinstance(value, str):
-            ms = _parse_iso(value)
+            ms = parse_iso(value)
             if ms is None:
-                return None, f"timestamp {_describe(value)} is not a time"
+                return None, f"timestamp {describe_value(value)} is not a time"
             return ms, None
         if isinstance(value, float) and not math.isfinite(value):
-            return None, f"timestamp {_describe(value)} is not a time"
+            return None, f"timestamp {describe_value(value)} is not a time"
         return int(value), None
     if name == "session_id":
         if value is None:
             return None, "session_id is null or missing"
         if isinstance(value, bool) or not isinstance(value, (int, str)):
-            return None, f"session_id {_describe(value)} is a {_type_name(value)}, not an integer or string"
+            shown = describe_value(value)
+            return None, f"session_id {shown} is a {type_name(value)}, not an integer or string"
         return value, None
     if name == "user_id":
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, str))):
-            return None, f"user_id {_describe(value)} is a {_type_name(value)}, not an integer or string"
+            return None, f"user_id {describe_value(value)} is a {type_name(value)}, not an integer or string"
         return value, None
     # track_id, event_type
     if value is not None and not isinstance(value, str):
-        return None, f"{name} {_describe(value)} is a {_type_name(value)}, not a string"
+        return None, f"{name} {describe_value(value)} is a {type_name(value)}, not a string"
     return value, None
 
 
@@ -410,7 +285,7 @@ def _read_sessions_slow(path: Path) -> tuple[pa.Table, pd.DataFrame]:
     lines: list[int] = []
     bad: list[tuple[int, str | None, str, str]] = []
     seen: set[str] = set()
-    for number, raw in _iter_lines(path):
+    for number, raw in iter_lines(path):
         text = raw.decode("utf-8", "replace").rstrip("\r\n")
         try:
             obj = json.loads(raw)
@@ -418,7 +293,7 @@ def _read_sessions_slow(path: Path) -> tuple[pa.Table, pd.DataFrame]:
             bad.append((number, None, f"not valid JSON ({exc})", text[:1000]))
             continue
         if not isinstance(obj, dict):
-            bad.append((number, None, f"not a JSON object (a {_type_name(obj)})", text[:1000]))
+            bad.append((number, None, f"not a JSON object (a {type_name(obj)})", text[:1000]))
             continue
         seen.update(obj.keys())
         values = []
@@ -447,7 +322,7 @@ def _read_sessions_slow(path: Path) -> tuple[pa.Table, pd.DataFrame]:
             "line": pa.array(lines, type=pa.int64()),
         }
     )
-    return table, _malformed_frame(bad)
+    return table, malformed_frame(bad)
 
 
 def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
@@ -530,7 +405,7 @@ def read_records(
         Naming file, line and field, as :func:`read_sessions`.
     """
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     frame: pd.DataFrame | None
     try:
         frame = pj.read_json(path).to_pandas()
@@ -543,10 +418,10 @@ def read_records(
         id_field is None or id_field not in frame.columns or not frame[id_field].isna().any()
     )
     if fast_ok:
-        malformed = _empty_malformed()
+        malformed = empty_malformed()
     else:
         records: list[dict] = []
-        for number, raw in _iter_lines(path):
+        for number, raw in iter_lines(path):
             text = raw.decode("utf-8", "replace").rstrip("\r\n")[:1000]
             try:
                 obj = json.loads(raw)
@@ -554,7 +429,7 @@ def read_records(
                 bad.append((number, None, f"not valid JSON ({exc})", text))
                 continue
             if not isinstance(obj, dict):
-                bad.append((number, None, f"not a JSON object (a {_type_name(obj)})", text))
+                bad.append((number, None, f"not a JSON object (a {type_name(obj)})", text))
                 continue
             if id_field is not None and id_field in obj and obj[id_field] is None:
                 bad.append((number, id_field, f"{id_field} is null", text))
@@ -567,9 +442,9 @@ def read_records(
                 kinds = {type(v) for v in values if v is not None and not isinstance(v, float)}
                 if kinds and kinds <= {int, str} and len(kinds) == 2:
                     frame[column] = values.map(lambda v: None if v is None else str(v))
-        malformed = _malformed_frame(bad)
+        malformed = malformed_frame(bad)
         if not skip_malformed:
-            _raise_first(malformed, path)
+            raise_first(malformed, path)
     if frame.empty and malformed.empty:
         raise DataError("file is empty", file=str(path), line=1)
     missing = [name for name in required if name not in frame.columns]

@@ -1,4 +1,8 @@
-"""Evaluation: top-k ranking, per-user metrics, the group protocol, statistics and comparisons."""
+"""Evaluation: top-k ranking, per-user metrics, the group protocol, statistics and comparisons.
+
+Also the per-epoch validation metric models report while training (:mod:`recsys.evaluation.validation`).
+The signal diagnostics (:mod:`recsys.evaluation.diagnostics`) are imported from their own package.
+"""
 
 from recsys.evaluation.beyond import (
     average_popularity,
@@ -45,6 +49,7 @@ from recsys.evaluation.stats import (
     random_expectations,
     sign_flip_p_value,
 )
+from recsys.evaluation.validation import ndcg_validator, validation_users
 
 __all__ = [
     "GROUP_KINDS",
@@ -73,6 +78,7 @@ __all__ = [
     "make_groups",
     "n_relevant",
     "ndcg_at_k",
+    "ndcg_validator",
     "novelty",
     "paired_comparison",
     "precision_at_k",
@@ -85,4 +91,5 @@ __all__ = [
     "sign_flip_p_value",
     "summarise",
     "top_k",
+    "validation_users",
 ]

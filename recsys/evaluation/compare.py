@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,9 +21,7 @@ from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import Evaluation, evaluate_model, prepare_truth
 from recsys.evaluation.groups import GroupEvaluation, evaluate_groups, make_groups
 from recsys.evaluation.stats import PairedResult, paired_comparison, random_expectations
-
-if TYPE_CHECKING:
-    from recsys.models.base import Recommender
+from recsys.models.base import Recommender
 
 __all__ = ["Comparison", "compare_models", "compare_groups", "random_per_user"]
 

@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,14 +33,14 @@ from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import prepare_truth, regime_name, summarise
 from recsys.evaluation.metrics import hits, ndcg_at_k
+from recsys.models.base import Recommender
 from recsys.models.group import group_list
-
-if TYPE_CHECKING:
-    from recsys.models.base import Recommender
 
 __all__ = ["GROUP_KINDS", "GroupEvaluation", "make_groups", "group_similarity", "evaluate_groups"]
 
 GROUP_KINDS: tuple[str, ...] = ("random", "similar", "divergent")
+"""Kinds of groups drawn by :func:`make_groups` (the one list: the CLI, the Evaluate page and the Group
+builder offer these)."""
 
 
 def _unit_rows(matrix: sp.spmatrix) -> sp.csr_matrix:

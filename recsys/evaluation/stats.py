@@ -39,7 +39,7 @@ def bootstrap_cis(
         ``(n, c)`` values; rows are the resampled units (users, groups). Rows with a NaN are not
         dropped: use :func:`bootstrap_ci` for a single column with NaNs.
     n_boot : int
-        Bootstrap resamples.
+        Bootstrap resamples; 0 skips the bootstrap (NaN bounds), for callers that need only the means.
     confidence : float
         Coverage of the interval (0.95: the 2.5th and 97.5th percentiles).
     seed : int
@@ -48,17 +48,17 @@ def bootstrap_cis(
     Returns
     -------
     numpy.ndarray
-        ``(c, 2)`` lower and upper bounds (NaN when there are no rows).
+        ``(c, 2)`` lower and upper bounds (NaN when there are no rows or ``n_boot`` is 0).
     """
     x = np.asarray(columns, dtype=np.float64)
     if x.ndim == 1:
         x = x[:, None]
     if not 0 < confidence < 1:
         raise ConfigError(f"confidence must be between 0 and 1, got {confidence}")
-    if n_boot < 1:
-        raise ConfigError(f"n_boot must be at least 1, got {n_boot}")
+    if n_boot < 0:
+        raise ConfigError(f"n_boot must be at least 0, got {n_boot}")
     n, c = x.shape
-    if n == 0:
+    if n == 0 or n_boot == 0:
         return np.full((c, 2), np.nan)
     rng = np.random.default_rng(seed)
     means = np.empty((n_boot, c))

@@ -9,8 +9,11 @@ Modelled on ``implicit``'s ``RecommenderBase`` and LensKit's per-epoch training 
 * ``score_users(rows)`` gives dense scores over every track for trained users (what evaluation uses);
 * ``member_scores(user_ids, history=...)`` gives per-member scores for a group, folding in members the
   model was not trained on, or falling back to popularity;
-* ``recommend(user_ids, n, ...)`` aggregates members' scores into one ranked group list (a DataFrame);
-* ``save(path)`` / ``load(path)`` write and read a ``.pt`` file of tensors and plain values only.
+* ``recommend(user_ids, n, ...)`` aggregates members' scores into one ranked group list (a
+  :class:`~recsys.models.recommendation.GroupRecommendation`);
+* ``save(path)`` / ``load(path)`` write and read a ``.pt`` file of tensors and plain values only
+  (the format is :mod:`recsys.models.io`'s; which class a file's kind names is the registry's,
+  :mod:`recsys.models.registry`).
 """
 
 from __future__ import annotations
@@ -22,14 +25,23 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
-import pandas as pd
 import torch
 
 from recsys.data.interactions import Interactions
-from recsys.errors import ConfigError, UnknownUserError
+from recsys.errors import ConfigError, ModelError, UnknownUserError
+from recsys.models.group import aggregate
+from recsys.models.io import write_model_file
+from recsys.models.recommendation import GroupRecommendation
 from recsys.models.training import StopFlag
 
-__all__ = ["TrainCallback", "RowScorer", "Validator", "MemberScores", "Recommender", "MEMBER_STATUSES"]
+__all__ = [
+    "MEMBER_STATUSES",
+    "MemberScores",
+    "Recommender",
+    "RowScorer",
+    "TrainCallback",
+    "Validator",
+]
 
 TrainCallback = Callable[[int, dict[str, float]], None]
 """``callback(epoch, metrics)``: ``epoch`` counts from 1; ``metrics`` maps names to floats."""
@@ -226,7 +238,7 @@ class Recommender(ABC):
         history: Interactions | None = None,
         exclude_seen: bool = False,
         **strategy_options: Any,
-    ) -> pd.DataFrame:
+    ) -> GroupRecommendation:
         """Recommend ``n`` tracks to a group (a group of one is a single user).
 
         Parameters
@@ -246,14 +258,18 @@ class Recommender(ABC):
 
         Returns
         -------
-        pandas.DataFrame
-            One row per track, best first: ``rank`` (1-based), ``track_id``, ``score`` (the group's
-            aggregated score), then per member ``score[<user_id>]`` (normalised member score) and
-            ``rank[<user_id>]`` (the track's rank in that member's own list). ``attrs["members"]`` maps
-            each member id to its status (see :class:`MemberScores`).
-        """
-        from recsys.models.group import aggregate  # local: group aggregation is its own module
+        GroupRecommendation
+            The tracks best first with the group's scores, each member's normalised score and own rank
+            of each track, and each member's status (see :class:`MemberScores`);
+            :meth:`GroupRecommendation.to_frame` gives it as a table.
 
+        Raises
+        ------
+        ConfigError
+            ``n < 1``, or an unknown strategy or option.
+        UnknownUserError
+            The group is empty, or a member is unknown (see :meth:`member_scores`).
+        """
         if n < 1:
             raise ConfigError(f"n must be at least 1, got {n}")
         members = self.member_scores(user_ids, history=history)
@@ -263,19 +279,16 @@ class Recommender(ABC):
             for items in members.seen:
                 exclude[items] = True
         result = aggregate(members.scores, strategy=strategy, n=n, exclude=exclude, **strategy_options)
-        frame = pd.DataFrame(
-            {
-                "rank": np.arange(1, len(result.items) + 1),
-                "track_id": self.item_ids[result.items],
-                "score": result.group_scores,
-            }
+        return GroupRecommendation(
+            track_ids=self.item_ids[result.items],
+            scores=result.group_scores,
+            member_ids=list(members.user_ids),
+            member_scores=result.member_scores,
+            member_ranks=result.member_ranks,
+            statuses=dict(zip(members.user_ids, members.status, strict=True)),
+            strategy=strategy,
+            details=result.details,
         )
-        for k, uid in enumerate(members.user_ids):
-            frame[f"score[{uid}]"] = result.member_scores[k]
-            frame[f"rank[{uid}]"] = result.member_ranks[k]
-        frame.attrs["members"] = dict(zip(members.user_ids, members.status, strict=True))
-        frame.attrs["strategy"] = strategy
-        return frame
 
     # -- persistence ----------------------------------------------------------------------------
     @abstractmethod
@@ -291,28 +304,38 @@ class Recommender(ABC):
         return asdict(self.config)
 
     def save(self, path: str | Path) -> Path:
-        """Write the model atomically to ``path`` (tensors and plain values only)."""
-        from recsys.models.io import write_model_file
+        """Write the model atomically to ``path`` (tensors and plain values only).
 
+        Raises
+        ------
+        ModelError
+            The model is not trained, or the file cannot be written.
+        """
         return write_model_file(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> Recommender:
-        """Read a model file written by :meth:`save` (never unpickles arbitrary objects)."""
-        from recsys.models.io import read_model_file
+        """Read a model file written by :meth:`save` (never unpickles arbitrary objects).
 
-        model = read_model_file(path)
-        if cls is not Recommender and not isinstance(model, cls):
-            from recsys.errors import ModelError
+        Called on a model class, the file must hold a model of that class (or a subclass).
 
+        Raises
+        ------
+        ModelError
+            Missing, corrupt or foreign file, or a model of another class, naming the path.
+        """
+        # why: the registry imports every model class, and each imports this module; the registry is
+        # the one map of file kinds to classes, so it is reached at call time, not at import.
+        from recsys.models.registry import load_model
+
+        model = load_model(path)
+        if not isinstance(model, cls):
             raise ModelError(f"{path} holds a '{model.kind}' model, not a {cls.__name__}")
         return model
 
     # -- helpers --------------------------------------------------------------------------------
     def _fitted(self) -> Interactions:
         if self.train is None:
-            from recsys.errors import ModelError
-
             raise ModelError(f"the {self.kind} model is not trained yet: call fit() or load()")
         return self.train
 

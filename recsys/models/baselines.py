@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 import zlib
 from dataclasses import dataclass
+from numbers import Real
 from typing import Self
 
 import numpy as np
@@ -25,7 +26,7 @@ import torch
 
 from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError, TrainingError
-from recsys.models.base import Recommender, TrainCallback
+from recsys.models.base import Recommender, TrainCallback, Validator
 from recsys.models.training import StopFlag
 
 __all__ = [
@@ -38,9 +39,9 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class BasicConfig:
-    """Settings of :class:`BasicModel`.
+    """Settings of :class:`BasicModel` (frozen, checked on creation).
 
     Attributes
     ----------
@@ -51,15 +52,21 @@ class BasicConfig:
 
     popularity_weight: float = 1e-4
 
+    def __post_init__(self) -> None:
+        """Raise :class:`ConfigError` unless ``0 <= popularity_weight < 1``."""
+        w = self.popularity_weight
+        if not (isinstance(w, Real) and not isinstance(w, bool) and 0 <= w < 1):
+            raise ConfigError(f"popularity_weight must be in [0, 1), got {w!r}")
 
-@dataclass
+
+@dataclass(frozen=True)
 class PopularityConfig:
     """Settings of :class:`PopularityModel` (it has none)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class RandomConfig:
-    """Settings of :class:`RandomModel`.
+    """Settings of :class:`RandomModel` (frozen, checked on creation).
 
     Attributes
     ----------
@@ -68,6 +75,12 @@ class RandomConfig:
     """
 
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        """Raise :class:`ConfigError` unless ``seed`` is a non-negative integer."""
+        seed = self.seed
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+            raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
 
 
 class _Baseline(Recommender):
@@ -80,6 +93,7 @@ class _Baseline(Recommender):
         val: Interactions | None = None,
         callback: TrainCallback | None = None,
         stop: StopFlag | None = None,
+        validate: Validator | None = None,
     ) -> Self:
         """Keep the training matrix; call ``callback(1, {"seconds": ...})`` once.
 
@@ -93,6 +107,9 @@ class _Baseline(Recommender):
             ``callback(epoch, metrics)``; called once with epoch 1 and the fit's ``seconds``.
         stop : StopFlag, optional
             Accepted for the common contract; a one-pass fit has no epoch to stop after.
+        validate : Validator, optional
+            Accepted for the common contract and unused: these models report no validation metric
+            (their one "epoch" reports only its wall time); evaluate them after fitting instead.
 
         Returns
         -------
@@ -101,7 +118,6 @@ class _Baseline(Recommender):
         start = time.perf_counter()
         if train.n_items == 0:
             raise TrainingError(f"cannot train the {self.kind} model: the training matrix has no tracks")
-        self._validate()
         self.train = train
         self._pop_cache = None
         self.popularity()  # computed once here, so the reported seconds include it
@@ -119,9 +135,6 @@ class _Baseline(Recommender):
             cache = (train, super().popularity())
             self._pop_cache = cache
         return cache[1]
-
-    def _validate(self) -> None:
-        """Check the config (subclasses override)."""
 
     def _state(self) -> dict[str, torch.Tensor]:
         # Everything these models use is derived from the training matrix, which the file stores.
@@ -163,11 +176,6 @@ class BasicModel(_Baseline):
 
     kind = "basic"
     config_class = BasicConfig
-
-    def _validate(self) -> None:
-        w = self.config.popularity_weight
-        if not (isinstance(w, (int, float)) and 0 <= w < 1):
-            raise ConfigError(f"popularity_weight must be in [0, 1), got {w!r}")
 
     def _scores(self, items: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """The rule above for one member, from its tracks and scores (float64 maths, float32 out)."""
@@ -225,11 +233,6 @@ class RandomModel(_Baseline):
 
     kind = "random"
     config_class = RandomConfig
-
-    def _validate(self) -> None:
-        seed = self.config.seed
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
 
     def score_users(self, rows: np.ndarray) -> np.ndarray:
         """Random scores in ``[0, 1)``, one generator per ``(seed, row)``."""

@@ -11,14 +11,17 @@ anything else. Layout (``version`` 1)::
      "tensors": {...},                                       # model._state()
      "history": [{...}, ...], "fingerprint": "...", "metrics": {...},
      "created": "2024-01-31T12:00:00+00:00"}
+
+This module owns the format only: :func:`write_model_file` needs nothing of a model but its contract
+(``kind``, ``config_dict()``, ``_state()``...), :func:`read_model_payload` reads and checks a file, and
+:func:`restore_state` fills a model built from the payload's config. Which class a ``kind`` names is
+the registry's business (:func:`recsys.models.registry.load_model`), so this module imports no model.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import pickle
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -30,8 +33,10 @@ import torch
 
 from recsys.data.interactions import Interactions
 from recsys.errors import ModelError
+from recsys.fileio import atomic_file
 
 if TYPE_CHECKING:
+    # why: only for annotations; base imports this module to save models (a runtime import would cycle)
     from recsys.models.base import Recommender
 
 __all__ = [
@@ -39,8 +44,9 @@ __all__ = [
     "VERSION",
     "UnreadableModelFile",
     "check_fingerprint",
-    "read_model_file",
+    "read_model_payload",
     "read_payload",
+    "restore_state",
     "write_model_file",
 ]
 
@@ -65,10 +71,10 @@ _LOAD_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def write_model_file(model: Recommender, path: str | Path) -> Path:
-    """Write a trained model to ``path`` atomically.
+    """Write a trained model to ``path`` atomically (:func:`recsys.fileio.atomic_file`).
 
-    The file is first written to a temporary file in the same folder, flushed to disk, then renamed
-    over ``path`` (``os.replace``), so a crash never leaves a half-written model under that name.
+    A crash never leaves a half-written model under that name: the file is written beside it under a
+    temporary name, flushed, then renamed over ``path``.
 
     Parameters
     ----------
@@ -88,31 +94,17 @@ def write_model_file(model: Recommender, path: str | Path) -> Path:
         The model is not trained, or the file cannot be written.
     """
     path = Path(path)
-    payload = _payload(model)
+    payload = _payload(model)  # first: an untrained model fails before any file is touched
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise ModelError(f"cannot write model file {path}: {exc}") from exc
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+        with atomic_file(path) as handle:
             torch.save(payload, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ModelError(f"cannot write model file {path}: {exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 
-def read_model_file(path: str | Path) -> Recommender:
-    """Read a model file written by :func:`write_model_file`.
+def read_model_payload(path: str | Path) -> dict[str, Any]:
+    """The stored dict of a model file, checked to be a recsys model of the version this program reads.
 
     Parameters
     ----------
@@ -121,18 +113,15 @@ def read_model_file(path: str | Path) -> Recommender:
 
     Returns
     -------
-    Recommender
-        The model, of the class registered for the file's ``kind``, ready to recommend.
+    dict
+        The payload (see the module docstring); its ``kind`` and ``config`` are not checked here.
 
     Raises
     ------
     ModelError
         Naming the path: the file is missing, empty, truncated, not a torch file, holds objects other
-        than tensors and plain values, is not a recsys model, has an unsupported version or an unknown
-        kind, or its contents are inconsistent.
+        than tensors and plain values, is not a recsys model or has an unsupported version.
     """
-    from recsys.models import MODELS  # local: the registry imports the model classes
-
     path = Path(path)
     if not path.exists():
         raise ModelError(f"model file {path} does not exist")
@@ -142,15 +131,56 @@ def read_model_file(path: str | Path) -> Recommender:
     version = payload.get("version")
     if version != VERSION:
         raise ModelError(f"{path} has model file version {version!r}; this program reads version {VERSION}")
-    kind = payload.get("kind")
-    if kind not in MODELS:
-        raise ModelError(f"{path} holds an unknown model kind {kind!r}; known kinds: {sorted(MODELS)}")
-    try:
-        return _restore(MODELS[kind], payload)
-    except ModelError as exc:
-        raise ModelError(f"{path}: {exc}") from exc
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise ModelError(f"{path} is a damaged '{kind}' model file: {type(exc).__name__}: {exc}") from exc
+    return payload
+
+
+def restore_state(model: Recommender, payload: dict[str, Any]) -> Recommender:
+    """Fill a freshly built model with what a payload stores besides its config.
+
+    Parameters
+    ----------
+    model : Recommender
+        An untrained model of the payload's kind, built with the payload's config (the registry's
+        :func:`~recsys.models.registry.load_model` builds it).
+    payload : dict
+        From :func:`read_model_payload`.
+
+    Returns
+    -------
+    Recommender
+        ``model``, trained: its training matrix and id encoders, learned tensors, history,
+        fingerprint, metrics and creation time restored.
+
+    Raises
+    ------
+    ModelError
+        The payload's contents are inconsistent (matrix shape against the ids, tensors).
+    KeyError, TypeError, ValueError, IndexError
+        An entry is missing or of the wrong type (the caller names the file as damaged).
+    """
+    user_ids = _ids(list(payload["user_ids"]))
+    item_ids = _ids(list(payload["item_ids"]))
+    tr = payload["train"]
+    shape = (int(tr["shape"][0]), int(tr["shape"][1]))
+    if shape != (len(user_ids), len(item_ids)):
+        raise ModelError(
+            f"training matrix shape {shape} does not match {len(user_ids)} x {len(item_ids)} ids"
+        )
+    matrix = sp.csr_matrix(
+        (tr["data"].numpy().astype(np.float32), tr["indices"].numpy(), tr["indptr"].numpy()),
+        shape=shape,
+    )
+    matrix.check_format(full_check=True)
+    model.train = Interactions(matrix=matrix, user_ids=user_ids, item_ids=item_ids)
+    tensors = payload["tensors"]
+    if not isinstance(tensors, dict) or not all(isinstance(t, torch.Tensor) for t in tensors.values()):
+        raise ModelError("its 'tensors' entry is not a dict of tensors")
+    model._set_state(dict(tensors))
+    model.history = [dict(h) for h in payload.get("history", [])]
+    model.fingerprint = payload.get("fingerprint")
+    model.metrics = dict(payload.get("metrics") or {})
+    model.created = payload.get("created")
+    return model
 
 
 class UnreadableModelFile(ModelError):
@@ -164,7 +194,7 @@ class UnreadableModelFile(ModelError):
 def read_payload(path: str | Path, *, mmap: bool = False) -> dict[str, Any]:
     """The stored dict of a model file, read with ``torch.load(weights_only=True)`` and format-checked.
 
-    The one reader of the file format: :func:`read_model_file` restores a model from it, the model
+    The one reader of the file format: :func:`read_model_payload` checks it for loading, the model
     catalog lists its plain values (with ``mmap=True``, so the tensors are not read).
 
     Raises
@@ -280,47 +310,3 @@ def _ids(values: list) -> np.ndarray:
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return np.array(values, dtype=np.int64)
     return np.array(values, dtype=object)
-
-
-def _restore(cls: type[Recommender], payload: dict[str, Any]) -> Recommender:
-    from recsys.models import config_from_dict  # local: avoids an import cycle
-
-    config = config_from_dict(cls, payload["config"], error=ModelError)
-    model = cls(config)
-    user_ids = _ids(list(payload["user_ids"]))
-    item_ids = _ids(list(payload["item_ids"]))
-    tr = payload["train"]
-    shape = (int(tr["shape"][0]), int(tr["shape"][1]))
-    if shape != (len(user_ids), len(item_ids)):
-        raise ModelError(
-            f"training matrix shape {shape} does not match {len(user_ids)} x {len(item_ids)} ids"
-        )
-    matrix = sp.csr_matrix(
-        (tr["data"].numpy().astype(np.float32), tr["indices"].numpy(), tr["indptr"].numpy()),
-        shape=shape,
-    )
-    matrix.check_format(full_check=True)
-    model.train = Interactions(matrix=matrix, user_ids=user_ids, item_ids=item_ids)
-    tensors = payload["tensors"]
-    if not isinstance(tensors, dict) or not all(isinstance(t, torch.Tensor) for t in tensors.values()):
-        raise ModelError("its 'tensors' entry is not a dict of tensors")
-    model._set_state(dict(tensors))
-    model.history = [dict(h) for h in payload.get("history", [])]
-    model.fingerprint = payload.get("fingerprint")
-    model.metrics = dict(payload.get("metrics") or {})
-    model.created = payload.get("created")
-    return model
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename durable; not every platform lets a folder be opened (Windows), so best effort.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -41,166 +40,17 @@ import scipy.sparse as sp
 import torch
 
 from recsys.data.interactions import Interactions
-from recsys.errors import ConfigError, TrainingError
+from recsys.errors import ConfigError, ModelError, TrainingError
 from recsys.models.adamw import AdamWTrainer
 from recsys.models.als import ALSTrainer, build_plan, shared_system, solve_side
-from recsys.models.base import Recommender, TrainCallback
+from recsys.models.base import Recommender, RowScorer, TrainCallback, Validator
 from recsys.models.training import EarlyStopping, StopFlag
-from recsys.models.wmf_loss import CONFIDENCES, weighted_cells, wmf_loss
+from recsys.models.wmf_config import CONFIDENCES, SOLVERS, TRAINERS, WMFConfig
+from recsys.models.wmf_loss import weighted_cells, wmf_loss
 
-__all__ = ["WMFConfig", "WMF", "TRAINERS", "SOLVERS"]
-
-TRAINERS = ("als", "adamw")
-SOLVERS = ("cholesky", "cg")
+__all__ = ["WMFConfig", "WMF", "TRAINERS", "SOLVERS", "CONFIDENCES"]
 
 _MAX_ABS = 1e6  # factors beyond this are treated as diverged
-_SCORE_ROWS = 512  # users scored per block when computing the validation NDCG
-
-
-@dataclass
-class WMFConfig:
-    """Settings of :class:`WMF` (plain values, saved with the weights).
-
-    Attributes
-    ----------
-    embedding_dim : int
-        Factors per user and per track.
-    epochs : int
-        Training epochs (ALS sweeps or AdamW passes over the users).
-    learning_rate : float
-        AdamW step size (the notebook's 0.005). ALS ignores it.
-    reg : float
-        L2 weight ``reg (|X|^2 + |Y|^2)`` of the objective, for both trainers. It must be read against
-        the confidences (a positive cell weighs ``c``, an unheard one 1). The default 10 goes with the
-        default linear confidence and ``alpha=1``; with the notebook's log confidence a positive cell
-        weighs ``1 + 40 log(1 + 1e8)`` ~ 738 and a far larger ``reg`` (~1000) is needed.
-    alpha, eps : float
-        Confidence scale, and the log form's epsilon (the notebook used 1e-8).
-    confidence : {"linear", "log"}
-        ``"linear"`` (default) gives ``c = 1 + alpha * score``; ``"log"`` the notebook's
-        ``c = 1 + alpha log(1 + score / eps)``. With eps=1e-8 the log form gives every positive cell
-        the same ~738 whatever its play count, which throws the counts away and swamps the unheard
-        cells: on the demo data the notebook's settings (log, alpha 40, even at its best reg 1000)
-        reach discovery NDCG@10 0.081, below the basic model's 0.086, while linear with alpha 1 and
-        reg 10 reaches 0.143 (all-tracks 0.178 vs 0.425); see ``benchmarks/results/quality.md``.
-    threshold : float
-        ``p = 1`` where the training score is at least this (positive).
-    trainer : {"als", "adamw"}
-        Which optimiser minimises the objective.
-    dropout_rate : float
-        AdamW only: dropout on user factors while fitting (the notebook's key).
-    bias : bool
-        Learn a bias per user and per track.
-    sigmoid : bool
-        The notebook's key; must be False (see the module notes).
-    seed : int
-        Seed of the initial factors, the AdamW batch order and dropout.
-    patience : int or None
-        Stop when the validation NDCG@10 has not improved for this many epochs (needs ``val``); the
-        best epoch's factors are kept. None: train every epoch.
-    batch_size : int
-        AdamW: users per step.
-    weight_decay : float
-        AdamW: extra decoupled weight decay (0 keeps the same objective as ALS).
-    solver : {"cg", "cholesky"}
-        ALS: ``"cg"`` (default) takes ``cg_steps`` conjugate-gradient steps per row and sweep,
-        warm-started from the previous factors (as ``implicit`` does), for every row at once on sparse
-        products; rows with fewer than ``woodbury_below`` observed cells are solved exactly. Not exact
-        per sweep, but it converges over the epochs and matched or beat ``implicit``'s NDCG@10 on the
-        benchmarks at about its speed. ``"cholesky"``: exact alternating least squares (push-through
-        solve for rows with fewer cells than factors, Cholesky for the others), 3-5x slower.
-    cg_steps : int
-        ALS with ``solver="cg"``: steps per row and sweep.
-    woodbury_below : int or None
-        ALS: rows with fewer observed cells than this are solved exactly through the push-through
-        identity. None: ``f`` with ``solver="cholesky"`` (where the ``d x d`` system stops being smaller
-        than the ``f x f`` one; ``f`` = ``embedding_dim``, +1 with biases), ``f // 16`` with ``"cg"``.
-    init_scale : float
-        Initial factors are uniform on ``[0, init_scale)`` (as in ``implicit``).
-    device : str
-        ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``...
-    """
-
-    embedding_dim: int = 64
-    epochs: int = 15
-    learning_rate: float = 0.005
-    reg: float = 10.0
-    alpha: float = 1.0
-    eps: float = 1e-8
-    confidence: str = "linear"
-    threshold: float = 1.0
-    trainer: str = "als"
-    dropout_rate: float = 0.0
-    bias: bool = False
-    sigmoid: bool = False
-    seed: int = 0
-    patience: int | None = None
-    batch_size: int = 256
-    weight_decay: float = 0.0
-    solver: str = "cg"
-    cg_steps: int = 3
-    woodbury_below: int | None = None
-    init_scale: float = 0.01
-    device: str = "auto"
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise :class:`ConfigError` naming the first bad or meaningless setting."""
-        if int(self.embedding_dim) < 1:
-            raise ConfigError(f"embedding_dim must be at least 1, got {self.embedding_dim}")
-        if int(self.epochs) < 1:
-            raise ConfigError(f"epochs must be at least 1, got {self.epochs}")
-        if self.trainer not in TRAINERS:
-            raise ConfigError(f"trainer must be one of {TRAINERS}, got {self.trainer!r}")
-        if self.confidence not in CONFIDENCES:
-            raise ConfigError(f"confidence must be one of {CONFIDENCES}, got {self.confidence!r}")
-        if self.solver not in SOLVERS:
-            raise ConfigError(f"solver must be one of {SOLVERS}, got {self.solver!r}")
-        checks = [
-            (self.reg >= 0, f"reg must be non-negative, got {self.reg}"),
-            (self.alpha >= 0, f"alpha must be non-negative, got {self.alpha}"),
-            (self.eps > 0, f"eps must be positive, got {self.eps}"),
-            (self.threshold > 0, f"threshold must be positive, got {self.threshold}"),
-            (0 <= self.dropout_rate < 1, f"dropout_rate must be in [0, 1), got {self.dropout_rate}"),
-            (self.learning_rate > 0, f"learning_rate must be positive, got {self.learning_rate}"),
-            (int(self.batch_size) >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
-            (self.weight_decay >= 0, f"weight_decay must be non-negative, got {self.weight_decay}"),
-            (int(self.cg_steps) >= 1, f"cg_steps must be at least 1, got {self.cg_steps}"),
-            (
-                self.woodbury_below is None or int(self.woodbury_below) >= 0,
-                f"woodbury_below must be non-negative or None, got {self.woodbury_below}",
-            ),
-            (self.init_scale > 0, f"init_scale must be positive, got {self.init_scale}"),
-            (
-                self.patience is None or int(self.patience) >= 1,
-                f"patience must be at least 1 or None, got {self.patience}",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ConfigError(message)
-        if self.sigmoid:
-            raise ConfigError(
-                "sigmoid=True is not supported: the full objective's sum of sigmoid(x.y)^2 over every "
-                "user x track has no Gram-matrix form, so it would need the dense grid (and a monotone "
-                "squashing changes no ranking); use sigmoid=False"
-            )
-        if self.trainer == "als" and self.dropout_rate > 0:
-            raise ConfigError(
-                f"dropout_rate={self.dropout_rate} has no meaning for the ALS trainer (each solve is "
-                "exact); use trainer='adamw' or dropout_rate=0"
-            )
-        if self.trainer == "als" and self.weight_decay > 0:
-            raise ConfigError(
-                f"weight_decay={self.weight_decay} is an AdamW setting; the ALS trainer regularises "
-                "through reg"
-            )
-        try:
-            torch.device("cpu" if self.device == "auto" else self.device)
-        except RuntimeError as exc:
-            raise ConfigError(f"device must be 'auto' or a torch device name, got {self.device!r}") from exc
 
 
 class WMF(Recommender):
@@ -224,7 +74,6 @@ class WMF(Recommender):
 
     def __init__(self, config: WMFConfig | None = None) -> None:
         super().__init__(config)
-        self.config.validate()
         self.user_factors: torch.Tensor | None = None
         self.item_factors: torch.Tensor | None = None
         self.user_bias: torch.Tensor | None = None
@@ -240,6 +89,7 @@ class WMF(Recommender):
         val: Interactions | None = None,
         callback: TrainCallback | None = None,
         stop: StopFlag | None = None,
+        validate: Validator | None = None,
     ) -> Self:
         """Learn the factors from ``train``.
 
@@ -249,13 +99,19 @@ class WMF(Recommender):
             Training scores.
         val : Interactions, optional
             Validation scores; laid on ``train``'s indices when they differ. With it, every epoch also
-            reports ``val_loss`` and ``val_ndcg@10`` (ranking the tracks not in the user's training row).
+            reports ``val_loss`` (the objective on ``val``, the model's own measure).
         callback : callable, optional
             ``callback(epoch, metrics)`` after every epoch, ``metrics`` with ``train_loss`` (objective
-            per cell), ``val_loss`` and ``val_ndcg@10`` (with ``val``), ``seconds`` (the epoch's wall
-            time, metrics included) and ``fit_seconds`` (the update alone).
+            per cell), ``val_loss`` (with ``val``), whatever ``validate`` returns (with ``val`` and
+            ``validate``), ``seconds`` (the epoch's wall time, metrics included) and ``fit_seconds``
+            (the update alone).
         stop : StopFlag, optional
             When set (from any thread), training ends cleanly after the current epoch.
+        validate : Validator, optional
+            With ``val``: called as ``validate(scorer, train, val)`` after every epoch, ``scorer``
+            scoring training rows with the current factors (biases included); its metrics join the
+            epoch's (the evaluation's ``ndcg_validator()`` gives ``val_ndcg@10``). Early
+            stopping (``patience``) watches its first metric, higher being better.
 
         Returns
         -------
@@ -267,12 +123,14 @@ class WMF(Recommender):
         TrainingError
             Factors became NaN, infinite or exploded.
         ConfigError
-            ``patience`` is set but no ``val`` was given.
+            ``patience`` is set but ``val`` or ``validate`` is missing.
         """
         cfg = self.config
-        cfg.validate()
-        if cfg.patience is not None and val is None:
-            raise ConfigError("patience (early stopping) needs a validation matrix: pass val=...")
+        if cfg.patience is not None and (val is None or validate is None):
+            raise ConfigError(
+                "patience (early stopping) needs a validation matrix and a validation metric: pass val=... "
+                "and validate=... (e.g. the evaluation's ndcg_validator())"
+            )
         if train.n_users == 0 or train.n_items == 0:
             raise TrainingError(f"cannot train on an empty matrix ({train.n_users} x {train.n_items})")
         device = _device(cfg.device)
@@ -284,7 +142,7 @@ class WMF(Recommender):
             threshold=cfg.threshold,
             device=device,
         )
-        val_cells = val_truth = None
+        val_cells = None
         if val is not None:
             if not (
                 np.array_equal(val.user_ids, train.user_ids) and np.array_equal(val.item_ids, train.item_ids)
@@ -300,7 +158,6 @@ class WMF(Recommender):
                 threshold=cfg.threshold,
                 device=device,
             )
-            val_truth = _relevant(val.matrix, cfg.threshold)
 
         gen = torch.Generator().manual_seed(int(cfg.seed))
         k = int(cfg.embedding_dim)
@@ -346,9 +203,14 @@ class WMF(Recommender):
                 fit_seconds = time.perf_counter() - start
                 _check_finite(epoch, x, y, bu, bi)
                 metrics = {"train_loss": wmf_loss(x, y, cells, reg=cfg.reg, user_bias=bu, item_bias=bi)}
-                if val_cells is not None:
+                watched = None
+                if val is not None and val_cells is not None:
                     metrics["val_loss"] = wmf_loss(x, y, val_cells, reg=cfg.reg, user_bias=bu, item_bias=bi)
-                    metrics["val_ndcg@10"] = _ndcg10(x, y, bu, bi, train.matrix, val_truth)
+                    if validate is not None:
+                        reported = validate(_scorer(x, y, bu, bi), train, val)
+                        extra = {str(n): float(v) for n, v in reported.items()}
+                        metrics.update(extra)
+                        watched = next(iter(extra.values()), None)
                 if not math.isfinite(metrics["train_loss"]):
                     raise TrainingError(
                         f"training diverged at epoch {epoch}: the loss is {metrics['train_loss']}"
@@ -359,7 +221,9 @@ class WMF(Recommender):
                 if callback is not None:
                     callback(epoch, dict(metrics))
                 if early is not None:
-                    if early.update(epoch, metrics["val_ndcg@10"]):
+                    if watched is None:
+                        raise ConfigError("patience (early stopping) needs validate= to return a metric")
+                    if early.update(epoch, watched):
                         best = {n: t.detach().clone() for n, t in _named(x, y, bu, bi).items()}
                     if early.should_stop:
                         break
@@ -513,8 +377,6 @@ class WMF(Recommender):
 
     def _factors(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self.user_factors is None or self.item_factors is None:
-            from recsys.errors import ModelError
-
             raise ModelError("the wmf model has no factors: call fit() or load()")
         return self.user_factors, self.item_factors
 
@@ -554,35 +416,15 @@ def _check_finite(
             )
 
 
-def _relevant(matrix: sp.csr_matrix, threshold: float) -> sp.csr_matrix:
-    rel = sp.csr_matrix(matrix >= threshold, dtype=np.float32)
-    rel.eliminate_zeros()
-    return rel
+def _scorer(x: torch.Tensor, y: torch.Tensor, bu: torch.Tensor | None, bi: torch.Tensor | None) -> RowScorer:
+    """Scores of training rows with the factors as they are now (the tensors are updated in place)."""
 
-
-def _ndcg10(
-    x: torch.Tensor,
-    y: torch.Tensor,
-    bu: torch.Tensor | None,
-    bi: torch.Tensor | None,
-    seen: sp.csr_matrix,
-    relevant: sp.csr_matrix,
-) -> float:
-    """Mean NDCG@10 over users with a relevant validation track, training tracks excluded."""
-    from recsys.evaluation.metrics import ndcg_at_k
-    from recsys.evaluation.ranking import top_k
-
-    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
-    if users.size == 0:
-        return float("nan")
-    total = 0.0
-    with torch.no_grad():
-        for start in range(0, len(users), _SCORE_ROWS):
-            rows = users[start : start + _SCORE_ROWS]
-            idx = torch.as_tensor(rows, device=x.device)
+    def score(rows: np.ndarray) -> np.ndarray:
+        idx = torch.as_tensor(np.asarray(rows, dtype=np.int64), device=x.device)
+        with torch.no_grad():
             scores = x[idx] @ y.T
             if bu is not None and bi is not None:
                 scores += bu[idx].unsqueeze(1) + bi.unsqueeze(0)
-            top = top_k(scores.float().cpu().numpy(), 10, exclude=seen[rows])
-            total += float(np.sum(ndcg_at_k(top, relevant[rows])))
-    return total / len(users)
+        return scores.float().cpu().numpy()
+
+    return score

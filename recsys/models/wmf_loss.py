@@ -27,10 +27,9 @@ import scipy.sparse as sp
 import torch
 
 from recsys.errors import ConfigError, DataError
+from recsys.models.wmf_config import CONFIDENCES
 
 __all__ = ["CONFIDENCES", "WeightedCells", "confidence", "weighted_cells", "wmf_objective", "wmf_loss"]
-
-CONFIDENCES = ("log", "linear")
 
 _CHUNK = 1 << 18  # observed cells per chunk of gathered factors (keeps peak memory at ~chunk * k floats)
 

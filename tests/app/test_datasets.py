@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from recsys.app import datasets as ds
+from recsys.app import workspace
+from recsys.data.prepared import PREPARED_KIND
 from recsys.errors import ConfigError, DataError
 
-FILES = {name: b'{"x": 1}\n' for name in ds.REQUIRED_FILES}
+FILES = {name: b'{"x": 1}\n' for name in workspace.REQUIRED_FILES}
 
 
 def _fake_prepare(data_dir: Path, out: Path, progress=None) -> dict:
@@ -18,7 +20,8 @@ def _fake_prepare(data_dir: Path, out: Path, progress=None) -> dict:
     out = Path(out)
     out.mkdir(parents=True)
     names = sorted(p.name for p in Path(data_dir).iterdir())
-    (out / "manifest.json").write_text(json.dumps({"fingerprint": "abc123", "files": names}))
+    manifest = {"kind": PREPARED_KIND, "fingerprint": "abc123", "files": names}
+    (out / "manifest.json").write_text(json.dumps(manifest))
     return {"kept_rows": 1}
 
 
@@ -30,7 +33,7 @@ def _failing_prepare(data_dir: Path, out: Path, progress=None) -> dict:
 
 def test_list_datasets_status(tmp_path: Path) -> None:
     (tmp_path / "complete").mkdir()
-    for name in ds.REQUIRED_FILES:
+    for name in workspace.REQUIRED_FILES:
         (tmp_path / "complete" / name).write_text("{}\n")
     (tmp_path / "partial").mkdir()
     (tmp_path / "partial" / "sessions.jsonl").write_text("{}\n")
@@ -39,23 +42,23 @@ def test_list_datasets_status(tmp_path: Path) -> None:
     (tmp_path / ".upload-x-1234" / "sessions.jsonl").write_text("{}\n")
     prepared = tmp_path / "processed" / "complete"
     prepared.mkdir(parents=True)
-    (prepared / "manifest.json").write_text(json.dumps({"fingerprint": "f00d"}))
+    (prepared / "manifest.json").write_text(json.dumps({"kind": PREPARED_KIND, "fingerprint": "f00d"}))
 
-    found = ds.list_datasets(tmp_path)
+    found = workspace.list_datasets(tmp_path)
     assert [d.name for d in found] == ["complete", "partial"]
     complete, partial = found
     assert complete.status == "prepared" and complete.fingerprint == "f00d"
-    assert complete.size_bytes == 3 * len(ds.REQUIRED_FILES)
+    assert complete.size_bytes == 3 * len(workspace.REQUIRED_FILES)
     assert partial.status == "incomplete"
     assert partial.missing == ("tracks.jsonl", "users.jsonl", "artists.jsonl")
-    assert ds.list_datasets(tmp_path / "nope") == []
+    assert workspace.list_datasets(tmp_path / "nope") == []
 
 
 def test_raw_dataset_is_not_prepared(tmp_path: Path) -> None:
     (tmp_path / "raw").mkdir()
-    for name in ds.REQUIRED_FILES:
+    for name in workspace.REQUIRED_FILES:
         (tmp_path / "raw" / name).write_text("{}\n")
-    info = ds.dataset_info(tmp_path / "raw")
+    info = workspace.dataset_info(tmp_path / "raw")
     assert info.status == "raw" and info.fingerprint is None
     assert info.prepared_path == tmp_path / "processed" / "raw"
 
@@ -63,11 +66,11 @@ def test_raw_dataset_is_not_prepared(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["", "processed", "../evil", "a/b", ".hidden", "x" * 65, "sp ace"])
 def test_bad_dataset_names(name: str) -> None:
     with pytest.raises(ConfigError, match="not allowed"):
-        ds.check_dataset_name(name)
+        workspace.check_name(name, "dataset")
 
 
 def test_good_dataset_name_is_stripped() -> None:
-    assert ds.check_dataset_name("  release-2024.05_b ") == "release-2024.05_b"
+    assert workspace.check_name("  release-2024.05_b ", "dataset") == "release-2024.05_b"
 
 
 def test_upload_saves_and_prepares(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from recsys.app import group_builder as gb
 from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError, UnknownUserError
-from recsys.models import create_model
+from recsys.models import GroupRecommendation, create_model
 
 
 @pytest.fixture
@@ -134,6 +134,10 @@ def test_compare_models_side_by_side(train, tracks, users) -> None:
     assert aff.columns[0] == f"1. {basic['name'].iloc[0]}"
     status = cmp.lists[0].members
     assert status["status"].tolist() == ["trained", "trained"]
+    # the typed list the tables were built from
+    rec = cmp.lists[0].recommendation
+    assert rec.track_ids.tolist() == basic["track_id"].tolist() and rec.member_ids == [101, 102]
+    np.testing.assert_array_equal(rec.scores_of(102), basic["score[102]"].to_numpy())
 
 
 def test_compare_models_folds_in_members_from_history(train, tracks) -> None:
@@ -153,13 +157,44 @@ def test_compare_models_folds_in_members_from_history(train, tracks) -> None:
         gb.compare_models({}, [101], tracks)
 
 
+def _one_track_list() -> GroupRecommendation:
+    return GroupRecommendation(
+        track_ids=np.array(["zz"], dtype=object),
+        scores=np.array([0.5]),
+        member_ids=[1],
+        member_scores=np.array([[0.5]]),
+        member_ranks=np.array([[1]]),
+        statuses={1: "trained"},
+    )
+
+
 def test_enrich_unknown_track_keeps_id() -> None:
-    rec = pd.DataFrame({"rank": [1], "track_id": ["zz"], "score": [0.5], "score[1]": [0.5], "rank[1]": [1]})
-    rec.attrs["members"] = {1: "trained"}
     catalogue = pd.DataFrame({"id": ["t1"], "name": ["A"], "artist_name": ["X"], "genres": [[]]})
-    out = gb.enrich_tracks(rec, catalogue)
+    out = gb.enrich_tracks(_one_track_list(), catalogue)
+    assert out.columns.tolist() == [
+        "rank", "track_id", "name", "artist", "genres", "score", "score[1]", "rank[1]"
+    ]
     assert out[["name", "artist", "genres"]].iloc[0].tolist() == ["zz", "unknown artist", ""]
     assert out.attrs["members"] == {1: "trained"}
+
+
+def test_affinity_and_status_tables_read_the_typed_list() -> None:
+    rec = _one_track_list()
+    aff = gb.affinity_matrix(rec, {1: "Anna"})
+    assert aff.index.tolist() == ["Anna"] and aff.columns.tolist() == ["zz"] and aff.iloc[0, 0] == 0.5
+    assert gb.affinity_matrix(rec, names=["Song"]).columns.tolist() == ["1. Song"]
+    status = gb.member_status_table(rec)
+    assert status.to_dict("records") == [
+        {"user_id": 1, "member": "user 1", "status": "trained", "explanation": "learned in training"}
+    ]
+
+
+def test_one_list_of_kinds_and_fields(users) -> None:
+    from recsys.evaluation.groups import GROUP_KINDS
+
+    assert gb.GROUP_KINDS is GROUP_KINDS  # the evaluation's kinds, not a copy
+    for field in gb.SEARCH_FIELDS:
+        gb.search_users(gb.user_directory(users), "a", field=field)
 
 
 def test_playlist_exports(train, tracks) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys.app import jobs
+from recsys.app import jobs, training, workspace
 from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError, TrainingError
 from recsys.models import create_model, load_model
@@ -51,7 +51,7 @@ def test_popularity_job_runs_records_history_and_saves(train: Interactions, tmp_
     loaded = load_model(tmp_path / "pop.pt")
     assert loaded.kind == "popularity" and loaded.fingerprint == "fp1"
     # popularity: a (3 users), b (2), c (2), d (0) -> a first, then b before c (lower index)
-    assert loaded.recommend([1], 4)["track_id"].tolist() == ["a", "b", "c", "d"]
+    assert loaded.recommend([1], 4).track_ids.tolist() == ["a", "b", "c", "d"]
     prog = job.progress()
     assert (prog.epochs_done, prog.epochs_total, prog.fraction, prog.remaining) == (1, 1, 1.0, 0.0)
     assert jobs.get_job("pop") is job and jobs.get_job("pop.pt") is job
@@ -108,7 +108,7 @@ def test_bad_names_are_refused(bad: str, train: Interactions, tmp_path: Path) ->
 
 
 def test_check_model_name_strips_suffix() -> None:
-    assert jobs.check_model_name(" wmf-64.pt ") == "wmf-64"
+    assert workspace.check_name(" wmf-64.pt ") == "wmf-64"
 
 
 def test_progress_estimates_time_left() -> None:
@@ -120,7 +120,9 @@ def test_progress_estimates_time_left() -> None:
     # mean epoch 3 s x 2 epochs left
     assert prog.epochs_done == 2 and prog.fraction == 0.5 and prog.remaining == pytest.approx(6.0)
     assert job.history()[1] == {"epoch": 2, "train_loss": 0.5, "seconds": 4.0}
-    assert jobs._headline(job.history()) == {"train_loss": 0.5, "epochs": 2.0, "train_seconds": 6.0}
+    assert training.headline_metrics(job.model, None, job.history()) == {
+        "train_loss": 0.5, "epochs": 2.0, "train_seconds": 6.0
+    }
 
 
 def test_history_is_thread_safe() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from recsys.app.workspace import MODEL_ROOT_ENV
 from recsys.cli import main
 from recsys.data.demo import generate_dataset
 from recsys.data.prepare import prepare
@@ -21,9 +22,15 @@ def workdir(tmp_path_factory) -> Path:
     generate_dataset(root / "raw", users=60, tracks=200, seed=1)
     prepare(root / "raw", root / "prep")
     old = Path.cwd()
+    old_root = os.environ.get(MODEL_ROOT_ENV)
     os.chdir(root)
+    os.environ[MODEL_ROOT_ENV] = "model_files"  # the workspace's model store, relative to the working dir
     yield root
     os.chdir(old)
+    if old_root is None:
+        os.environ.pop(MODEL_ROOT_ENV, None)
+    else:
+        os.environ[MODEL_ROOT_ENV] = old_root
 
 
 def _run(capsys, *argv: str) -> tuple[int, dict | None, str]:
@@ -143,6 +150,7 @@ def test_recommend_warns_about_other_data(trained, workdir, capsys):
 
 def test_bootstrap_generates_prepares_trains_then_is_idempotent(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(MODEL_ROOT_ENV, "model_files")  # the model store, inside tmp_path
     # A small demo (the default size is for the dashboard), prepared inside tmp_path.
     small = ["--users", "40", "--tracks", "120", "--prepared", "prep"]
     code, first, err = _run(capsys, "bootstrap", "--data", "demo", *small)

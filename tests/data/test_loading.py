@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from recsys.data.loading import file_fingerprint, read_records, read_sessions
+from recsys.data.jsonl import file_fingerprint
+from recsys.data.loading import read_records, read_sessions
 from recsys.errors import DataError
 
 

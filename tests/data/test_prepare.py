@@ -12,7 +12,9 @@ import pytest
 
 from recsys.cli import main
 from recsys.data import prepare as pipeline
-from recsys.data.prepare import PrepareSettings, ensure_prepared, load_prepared, prepare
+from recsys.data.prepare import ensure_prepared, prepare
+from recsys.data.prepared import load_prepared
+from recsys.data.process import PrepareSettings
 from recsys.errors import ConfigError, DataError, UnknownUserError
 
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from recsys.data.prepare import load_prepared, prepare
+from recsys.data.prepare import prepare
+
+from recsys.data.prepared import load_prepared
 
 pytestmark = pytest.mark.realdata
 

@@ -1,4 +1,4 @@
-"""Tests of the signal diagnostics (recsys/diagnostics.py) and the ``diagnose`` command."""
+"""Tests of the signal diagnostics (recsys/evaluation/diagnostics/) and the ``diagnose`` command."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from recsys.data.demo import generate_dataset
 from recsys.errors import ConfigError
 from recsys.evaluation.diagnostics import (
     Check,
-    _verdict,
     best_model_vs_random,
     diagnose,
+    diagnose_cached,
     genre_affinity,
     gini,
     popularity_dispersion,
@@ -26,6 +26,8 @@ from recsys.evaluation.diagnostics import (
     relistening,
     straddling_pairs,
 )
+from recsys.evaluation.diagnostics import cache as diagnostics_cache
+from recsys.evaluation.diagnostics.verdict import _verdict
 from recsys.evaluation.stats import random_expectations
 from tests.conftest import require
 
@@ -209,7 +211,8 @@ def test_verdict_rules() -> None:
 def test_diagnose_command_on_prepared_demo(
     demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    require(importlib.util.find_spec("recsys.data.prepare") is not None, "recsys.data.prepare (the data pipeline)")
+    pipeline = "recsys.data.prepare (the data pipeline)"
+    require(importlib.util.find_spec("recsys.data.prepare") is not None, pipeline)
     from recsys.cli import main
     from recsys.data.prepare import prepare
 
@@ -239,9 +242,8 @@ def test_straddling_pairs_leave_the_split_boundary_out() -> None:
 def test_cached_diagnosis_is_stored_and_equal(tmp_path) -> None:
     """The stored diagnosis reads back equal to a fresh one, tables included, and is keyed by seed."""
     from recsys.data.demo import generate_dataset
-    from recsys.data.prepare import load_prepared, prepare
-    from recsys.evaluation.diagnostics import diagnose, diagnose_cached
-
+    from recsys.data.prepare import prepare
+    from recsys.data.prepared import load_prepared
     generate_dataset(tmp_path / "raw", users=80, tracks=400, seed=3)
     prepare(tmp_path / "raw", tmp_path / "prep")
     prepared = load_prepared(tmp_path / "prep")
@@ -260,7 +262,8 @@ def test_cached_diagnosis_is_stored_and_equal(tmp_path) -> None:
 
 def test_best_model_vs_random_picks_the_best_and_beats_random(tmp_path, capsys) -> None:
     from recsys.cli import main
-    from recsys.data.prepare import load_prepared, prepare
+    from recsys.data.prepare import prepare
+    from recsys.data.prepared import load_prepared
     from recsys.models import create_model
 
     generate_dataset(tmp_path / "raw", users=120, tracks=600, seed=4)
@@ -285,3 +288,30 @@ def test_best_model_vs_random_picks_the_best_and_beats_random(tmp_path, capsys) 
     out = json.loads(capsys.readouterr().out)
     reason = {r["name"]: r for r in out["reasons"]}["model_vs_random"]
     assert reason["details"]["model"] == "basic" and out["verdict"] == "structured"
+
+
+def test_cache_is_swapped_in_whole_and_skipped_when_unwritable(
+    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache format (``diagnosis.json`` + Parquet tables), written through recsys.fileio's swap."""
+    prepared = _prepared(demo_dir)
+    prepared.folder, prepared.fingerprint = tmp_path, "f1"
+    first = diagnose_cached(prepared, seed=0, n_boot=20)
+    payload = json.loads((tmp_path / "diagnostics" / "diagnosis.json").read_text())
+    assert payload["key"] == {"fingerprint": "f1", "seed": 0, "n_boot": 20}
+    assert payload["diagnosis"] == first.to_dict()
+    files = {f for tables in payload["tables"].values() for f in tables.values()}
+    assert files and all((tmp_path / "diagnostics" / f).is_file() for f in files)
+    # a new key replaces the folder whole, and no staging or old folder is left behind
+    diagnose_cached(prepared, seed=1, n_boot=20)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["diagnostics"]
+    assert json.loads((tmp_path / "diagnostics" / "diagnosis.json").read_text())["key"]["seed"] == 1
+
+    def refuse(staged: Path, target: Path) -> None:
+        raise PermissionError("read-only release")
+
+    monkeypatch.setattr(diagnostics_cache, "swap_dir", refuse)
+    prepared.fingerprint = "f2"
+    assert diagnose_cached(prepared, seed=0, n_boot=20).to_dict() == first.to_dict()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["diagnostics"]  # the staging folder is gone
+    assert json.loads((tmp_path / "diagnostics" / "diagnosis.json").read_text())["key"]["fingerprint"] == "f1"

@@ -34,7 +34,7 @@ def tiny() -> Interactions:
 
 
 def _tracks(model, group, n=5, **kw) -> list[str]:
-    return model.recommend(group, n, **kw)["track_id"].tolist()
+    return model.recommend(group, n, **kw).track_ids.tolist()
 
 
 @pytest.mark.parametrize(
@@ -87,9 +87,9 @@ def test_basic_folded_in_member_with_unpopular_top(tiny):
         item_ids=tiny.item_ids,
     )
     model = BasicModel().fit(tiny)
-    frame = model.recommend([9], 5, history=history)
-    assert frame["track_id"].tolist() == ["e", "b", "c", "a", "d"]
-    assert frame.attrs["members"] == {9: "folded_in"}
+    rec = model.recommend([9], 5, history=history)
+    assert rec.track_ids.tolist() == ["e", "b", "c", "a", "d"]
+    assert rec.statuses == {9: "folded_in"}
 
 
 def test_popularity_model(tiny):
@@ -135,3 +135,14 @@ def test_one_callback_with_seconds(tiny, kind):
 def test_bad_settings(tiny, kind, settings, match):
     with pytest.raises(ConfigError, match=match):
         create_model(kind, **settings).fit(tiny)
+
+
+@pytest.mark.parametrize("kind", ["basic", "popularity", "random"])
+def test_fit_accepts_a_validator_and_reports_no_validation_metric(tiny, kind):
+    # one-pass models have no epoch to validate: the validator is accepted for the contract, not called
+    def validate(scorer, train, val):
+        raise AssertionError("a baseline must not call validate")
+
+    calls = []
+    create_model(kind).fit(tiny, val=tiny, validate=validate, callback=lambda e, m: calls.append(m))
+    assert [set(m) for m in calls] == [{"seconds"}]

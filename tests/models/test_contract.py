@@ -10,7 +10,8 @@ import pytest
 
 from recsys.data.interactions import Interactions
 from recsys.errors import UnknownUserError
-from recsys.models import MODELS, Recommender, create_model, load_model
+from recsys.evaluation.validation import ndcg_validator
+from recsys.models import MODELS, GroupRecommendation, Recommender, create_model, load_model
 from tests.models.conftest import SMALL
 
 KINDS = sorted(MODELS)
@@ -24,7 +25,8 @@ def _fit(kind: str, train: Interactions, val: Interactions | None = None, calls:
         if calls is not None:
             calls.append((epoch, dict(metrics)))
 
-    return model.fit(train, val=val, callback=callback)
+    validate = ndcg_validator() if val is not None else None
+    return model.fit(train, val=val, callback=callback, validate=validate)
 
 
 @pytest.fixture(scope="module", params=KINDS)
@@ -62,8 +64,12 @@ def test_score_users_shape(fitted, train):
 
 def test_recommend_frame(fitted, train):
     _, model, _ = fitted
-    frame = model.recommend(GROUP, 7)
-    assert isinstance(frame, pd.DataFrame)
+    rec = model.recommend(GROUP, 7)
+    assert isinstance(rec, GroupRecommendation)
+    assert rec.ranks.tolist() == list(range(1, 8)) and rec.member_ids == GROUP
+    assert rec.member_scores.shape == rec.member_ranks.shape == (len(GROUP), 7)
+    assert rec.statuses == {u: "trained" for u in GROUP} and rec.strategy == "average"
+    frame = rec.to_frame()  # the display / export table
     expected = ["rank", "track_id", "score"] + [f"{c}[{u}]" for u in GROUP for c in ("score", "rank")]
     assert list(frame.columns) == expected
     assert len(frame) == 7
@@ -80,7 +86,9 @@ def test_recommend_frame(fitted, train):
 def test_same_seed_same_recommendations(fitted, train, val):
     kind, model, _ = fitted
     again = _fit(kind, train, val)
-    pd.testing.assert_frame_equal(model.recommend(GROUP, 10), again.recommend(GROUP, 10))
+    pd.testing.assert_frame_equal(
+        model.recommend(GROUP, 10).to_frame(), again.recommend(GROUP, 10).to_frame()
+    )
 
 
 def test_save_load_round_trip(fitted, train, history, tmp_path):
@@ -96,7 +104,8 @@ def test_save_load_round_trip(fitted, train, history, tmp_path):
     np.testing.assert_array_equal(loaded.user_ids, model.user_ids)
     for group in (GROUP, [1, 100, 200]):
         pd.testing.assert_frame_equal(
-            loaded.recommend(group, 10, history=history), model.recommend(group, 10, history=history)
+            loaded.recommend(group, 10, history=history).to_frame(),
+            model.recommend(group, 10, history=history).to_frame(),
         )
     assert type(loaded).load(path).kind == kind
 
@@ -116,20 +125,21 @@ def test_empty_group(fitted):
 def test_exclude_seen(fitted, train, history):
     _, model, _ = fitted
     group = [1, 2, 100]
-    frame = model.recommend(group, 10, history=history, exclude_seen=True)
+    rec = model.recommend(group, 10, history=history, exclude_seen=True)
     seen = set()
     for u in group:
         seen |= set(history.item_ids[history.user_items(int(history.user_index([u])[0]))[0]])
-    assert len(frame) == 10
-    assert not seen & set(frame["track_id"])
+    assert len(rec) == 10
+    assert not seen & set(rec.track_ids)
     if model.kind == "basic":  # without the exclusion, the basic model lists the members' own tracks
-        assert seen & set(model.recommend(group, 10, history=history)["track_id"])
+        assert seen & set(model.recommend(group, 10, history=history).track_ids)
 
 
 def test_member_statuses(fitted, history):
     _, model, _ = fitted
-    frame = model.recommend([1, 100, 200], 5, history=history)
-    assert frame.attrs["members"] == {1: "trained", 100: "folded_in", 200: "fallback"}
+    rec = model.recommend([1, 100, 200], 5, history=history)
+    assert rec.statuses == {1: "trained", 100: "folded_in", 200: "fallback"}
+    assert rec.status_of(100) == "folded_in"
     members = model.member_scores([1, 100, 200], history=history)
     assert members.status == ["trained", "folded_in", "fallback"]
     assert sorted(members.seen[1].tolist()) == [1, 3, 5]
@@ -143,6 +153,6 @@ def test_every_model_takes_a_stop_flag(kind, train, val):
     flag.set()  # set before the first epoch: an iterative model still ends after one clean epoch
     epochs: list[int] = []
     model = create_model(kind, **SMALL.get(kind, {}))
-    model.fit(train, val=val, callback=lambda e, m: epochs.append(e), stop=flag)
+    model.fit(train, val=val, callback=lambda e, m: epochs.append(e), stop=flag, validate=ndcg_validator())
     assert epochs == [1]
-    assert model.recommend([train.user_ids[0]], 3).shape[0] == 3
+    assert len(model.recommend([train.user_ids[0]], 3)) == 3

@@ -11,12 +11,13 @@ import torch
 
 from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError, TrainingError
+from recsys.evaluation.validation import ndcg_validator
 from recsys.models.als import ALSTrainer
 from recsys.models.training import EarlyStopping, StopFlag
-from recsys.models.wmf import WMF, WMFConfig, _ndcg10, _relevant
+from recsys.models.wmf import WMF, WMFConfig
 from recsys.models.wmf_loss import confidence
 
-KEYS = {"train_loss", "val_loss", "val_ndcg@10", "seconds", "fit_seconds"}
+KEYS = {"train_loss", "val_loss", "val_ndcg@10", "val_users", "seconds", "fit_seconds"}
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +49,8 @@ def _fit(train, val=None, **cfg) -> WMF:
     # The notebook's log confidence: these tests were sized on its strong first-epoch drop.
     settings = {"embedding_dim": 4, "epochs": 5, "reg": 1.0, "alpha": 40.0, "confidence": "log"}
     settings |= {"device": "cpu"} | cfg
-    return WMF(WMFConfig(**settings)).fit(train, val=val)
+    validate = ndcg_validator() if val is not None else None
+    return WMF(WMFConfig(**settings)).fit(train, val=val, validate=validate)
 
 
 @pytest.mark.parametrize("trainer", ["als", "adamw"])
@@ -58,7 +60,7 @@ def test_loss_decreases_and_callback_runs_once_per_epoch(tiny, trainer):
     extra = {"learning_rate": 0.05, "batch_size": 8} if trainer == "adamw" else {}
     model = WMF(WMFConfig(embedding_dim=4, epochs=6, reg=1.0, alpha=40.0, confidence="log", trainer=trainer,
                           device="cpu", **extra))
-    model.fit(train, val=val, callback=lambda epoch, m: calls.append((epoch, m)))
+    model.fit(train, val=val, callback=lambda epoch, m: calls.append((epoch, m)), validate=ndcg_validator())
     assert [e for e, _ in calls] == [1, 2, 3, 4, 5, 6]
     assert all(set(m) == KEYS for _, m in calls)
     assert all(np.isfinite(list(m.values())).all() for _, m in calls)
@@ -123,15 +125,40 @@ def test_early_stopping_keeps_the_best_epoch(tiny):
     assert ndcg[best - 1] == max(ndcg)
     assert ndcg[best - 1] > max(ndcg[best:])  # the two later epochs did not improve
     # the kept factors are the best epoch's, not the last one's
-    x, y = model.user_factors, model.item_factors
-    assert _ndcg10(x, y, None, None, train.matrix, _relevant(val.matrix, 1.0)) == pytest.approx(
-        ndcg[best - 1]
-    )
+    assert ndcg_validator()(model.score_users, train, val)["val_ndcg@10"] == pytest.approx(ndcg[best - 1])
 
 
 def test_patience_needs_validation_data(tiny):
     with pytest.raises(ConfigError, match="val"):
         _fit(tiny[0], patience=2)
+    with pytest.raises(ConfigError, match="validate"):  # a matrix without a metric to watch
+        WMF(WMFConfig(embedding_dim=4, epochs=3, patience=2, device="cpu")).fit(tiny[0], val=tiny[1])
+
+
+def test_val_without_validate_reports_the_loss_only(tiny):
+    train, val = tiny
+    seen = []
+    model = WMF(WMFConfig(embedding_dim=4, epochs=2, device="cpu"))
+    model.fit(train, val=val, callback=lambda e, m: seen.append(m))
+    assert [set(m) for m in seen] == [{"train_loss", "val_loss", "seconds", "fit_seconds"}] * 2
+
+
+def test_validate_sees_the_current_factors_every_epoch(tiny):
+    # the scorer handed to validate scores with this epoch's factors, biases included
+    train, val = tiny
+    calls = []
+
+    def spy(scorer, tr, va):
+        assert tr is train and np.array_equal(va.item_ids, train.item_ids)
+        calls.append(scorer(np.array([0, 4])))
+        return {"val_custom": float(len(calls)), "val_other": 1.0}
+
+    model = WMF(WMFConfig(embedding_dim=4, epochs=3, bias=True, device="cpu"))
+    model.fit(train, val=val, validate=spy)
+    assert [h["val_custom"] for h in model.history] == [1.0, 2.0, 3.0]
+    assert all(c.dtype == np.float32 and c.shape == (2, 40) for c in calls)
+    np.testing.assert_allclose(calls[-1], model.score_users(np.array([0, 4])), rtol=1e-6, atol=1e-6)
+    assert not np.allclose(calls[0], calls[-1])
 
 
 def test_als_and_adamw_reach_the_same_loss(tiny):
@@ -297,7 +324,9 @@ def test_save_and_load_give_identical_recommendations(tiny, tmp_path):
         assert torch.equal(loaded._state()[name], tensor)
     assert loaded.history == model.history
     for group in ([0], [0, 5, 9]):
-        pd.testing.assert_frame_equal(loaded.recommend(group, 10), model.recommend(group, 10))
+        pd.testing.assert_frame_equal(
+            loaded.recommend(group, 10).to_frame(), model.recommend(group, 10).to_frame()
+        )
 
 
 def test_nan_factors_raise_a_training_error(tiny, monkeypatch):

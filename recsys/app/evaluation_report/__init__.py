@@ -1,0 +1,57 @@
+"""The Evaluate page's view-models: models evaluated side by side, the per-user table, comparisons.
+
+Built on :func:`recsys.evaluation.evaluate.evaluate_model` (per-user metrics, bootstrap intervals and
+the analytic random baseline) and :func:`recsys.evaluation.stats.paired_comparison`; these modules only
+run, join, filter and lay out their results for the dashboard:
+
+* :mod:`.runs`: evaluations of saved model files (what the page caches per data version);
+* :mod:`.tables`: headline cards, the per-user table and its filters;
+* :mod:`.comparison`: models against each other and against a random list.
+
+Every public name is importable from this package.
+"""
+
+from recsys.app.evaluation_report.comparison import against_random, comparison_sentence, lift_text, paired
+from recsys.app.evaluation_report.runs import (
+    REGIMES,
+    SPLITS,
+    beyond_table,
+    beyond_table_of,
+    evaluable_models,
+    evaluate_models,
+    evaluate_saved,
+    group_protocol,
+)
+from recsys.app.evaluation_report.tables import (
+    MetricCard,
+    filter_columns,
+    filter_per_user,
+    metric_cards,
+    metric_long,
+    metric_names,
+    per_user_csv,
+    per_user_table,
+)
+
+__all__ = [
+    "REGIMES",
+    "SPLITS",
+    "MetricCard",
+    "against_random",
+    "beyond_table",
+    "beyond_table_of",
+    "comparison_sentence",
+    "evaluable_models",
+    "evaluate_models",
+    "evaluate_saved",
+    "filter_columns",
+    "filter_per_user",
+    "group_protocol",
+    "lift_text",
+    "metric_cards",
+    "metric_long",
+    "metric_names",
+    "paired",
+    "per_user_csv",
+    "per_user_table",
+]

@@ -1,0 +1,63 @@
+"""Exploratory summaries of a prepared dataset, as plain tables for the Data page's charts.
+
+Pure pandas / numpy, no plotting: :mod:`recsys.app.charts` draws what these functions compute, and each
+function is tested on hand-made inputs. One module per section of the page:
+
+* :mod:`.summary`: headline counts, events by type and over time, the long tails, genres;
+* :mod:`.cleaning`: the cleaning report and the rejected rows;
+* :mod:`.sparsity`: the binned user x track matrix;
+* :mod:`.overlap`: train / validation overlap, and its join with a per-user metric;
+* :mod:`.overview`: the bundle of summary tables the dashboard caches per dataset version.
+
+The functions taking a ``prepared`` argument are thin wrappers over the table-level ones, so the
+dashboard can cache them per dataset version. Every public name is importable from this package.
+"""
+
+from recsys.app.exploration.cleaning import (
+    cleaning_table,
+    prepared_rejected_csv,
+    rejected_by_reason,
+    rejected_csv,
+)
+from recsys.app.exploration.overlap import (
+    PairOverlap,
+    overlap_vs_metric,
+    pair_overlap,
+    prepared_overlap,
+    user_overlap,
+)
+from recsys.app.exploration.overview import Overview, overview
+from recsys.app.exploration.sparsity import SparsityMatrix, prepared_sparsity, sparsity_matrix
+from recsys.app.exploration.summary import (
+    DatasetSummary,
+    dataset_summary,
+    events_by_type,
+    events_over_time,
+    genre_counts,
+    track_popularity,
+    user_activity,
+)
+
+__all__ = [
+    "DatasetSummary",
+    "Overview",
+    "PairOverlap",
+    "SparsityMatrix",
+    "cleaning_table",
+    "dataset_summary",
+    "events_by_type",
+    "events_over_time",
+    "genre_counts",
+    "overlap_vs_metric",
+    "overview",
+    "pair_overlap",
+    "prepared_overlap",
+    "prepared_rejected_csv",
+    "prepared_sparsity",
+    "rejected_by_reason",
+    "rejected_csv",
+    "sparsity_matrix",
+    "track_popularity",
+    "user_activity",
+    "user_overlap",
+]

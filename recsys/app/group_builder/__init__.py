@@ -1,0 +1,65 @@
+"""The group builder's logic: finding users, forming a group, member cards, two models side by side.
+
+The Group builder page is a UI over these functions. They work on the plain tables of the prepared data
+(``users``, ``tracks`` with ``artist_name`` and ``genres``, and a ``user_id, track_id, score`` history),
+so they are tested with hand-made frames; models come in through their one contract
+(:meth:`~recsys.models.base.Recommender.recommend`, a typed
+:class:`~recsys.models.recommendation.GroupRecommendation`). One module per concept:
+
+* :mod:`~recsys.app.group_builder.search`: the user directory and its search (``SEARCH_FIELDS``);
+* :mod:`~recsys.app.group_builder.suggest`: suggested groups (the evaluation's ``GROUP_KINDS``), adding
+  members;
+* :mod:`~recsys.app.group_builder.members`: member cards and labels;
+* :mod:`~recsys.app.group_builder.tracks`: track names, artists and genres on a list;
+* :mod:`~recsys.app.group_builder.comparison`: two models' lists side by side, affinity and statuses;
+* :mod:`~recsys.app.group_builder.export`: playlist CSV and JSON;
+* :mod:`~recsys.app.group_builder.sources`: the page's data from the prepared data (cached by the UI).
+
+``from recsys.app import group_builder as gb; gb.compare_models(...)`` reaches every one of them.
+"""
+
+from recsys.app.group_builder.comparison import (
+    Comparison,
+    GroupList,
+    affinity_matrix,
+    compare_models,
+    default_pair,
+    display_table,
+    member_status_table,
+    status_text,
+)
+from recsys.app.group_builder.export import playlist_csv, playlist_json
+from recsys.app.group_builder.members import MemberCard, member_card, member_labels
+from recsys.app.group_builder.search import SEARCH_FIELDS, search_users, user_directory, user_labels
+from recsys.app.group_builder.sources import history_frame, history_matrix, user_directory_of, user_labels_of
+from recsys.app.group_builder.suggest import GROUP_KINDS, add_members, suggest_group
+from recsys.app.group_builder.tracks import enrich_tracks, track_info
+
+__all__ = [
+    "GROUP_KINDS",
+    "SEARCH_FIELDS",
+    "user_directory",
+    "search_users",
+    "suggest_group",
+    "MemberCard",
+    "member_card",
+    "enrich_tracks",
+    "track_info",
+    "affinity_matrix",
+    "member_status_table",
+    "GroupList",
+    "Comparison",
+    "compare_models",
+    "playlist_csv",
+    "playlist_json",
+    "history_frame",
+    "history_matrix",
+    "member_labels",
+    "user_labels",
+    "user_directory_of",
+    "user_labels_of",
+    "add_members",
+    "display_table",
+    "status_text",
+    "default_pair",
+]

@@ -1,0 +1,61 @@
+"""Track enrichment: a recommended list with each track's name, artist and genres from the catalogue."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from recsys.evaluation.beyond import genre_list
+from recsys.models.recommendation import GroupRecommendation
+
+__all__ = ["enrich_tracks", "track_info"]
+
+
+def track_info(tracks: pd.DataFrame) -> pd.DataFrame:
+    """The catalogue's columns the Group builder shows, whichever of them the catalogue has.
+
+    Parameters
+    ----------
+    tracks : pandas.DataFrame
+        The catalogue (``id``, and optionally ``name``, ``artist_name``, ``genres``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, name, artist_name, genres``: missing names and artists are ``None``, ``genres`` a list
+        per track (empty when unknown).
+    """
+    out = pd.DataFrame({"id": tracks["id"].to_numpy()})
+    out["name"] = tracks["name"].to_numpy() if "name" in tracks else None
+    out["artist_name"] = tracks["artist_name"].to_numpy() if "artist_name" in tracks else None
+    genres = tracks["genres"] if "genres" in tracks else pd.Series([None] * len(tracks))
+    out["genres"] = [genre_list(g) for g in genres]
+    return out
+
+
+def enrich_tracks(recommendation: GroupRecommendation, tracks: pd.DataFrame) -> pd.DataFrame:
+    """A recommended list as a display table with each track's name, artist and genres.
+
+    Parameters
+    ----------
+    recommendation : GroupRecommendation
+        From :meth:`Recommender.recommend <recsys.models.base.Recommender.recommend>`.
+    tracks : pandas.DataFrame
+        ``id, name, artist_name, genres``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank, track_id, name, artist, genres`` (comma-joined text), ``score``, then the per-member
+        ``score[<uid>]`` and ``rank[<uid>]`` columns, in the list's order, with the ``attrs`` of
+        :meth:`GroupRecommendation.to_frame`; a track missing from ``tracks`` keeps its id as its name.
+    """
+    info = track_info(tracks).set_index("id")
+    out = recommendation.to_frame()
+    found = out["track_id"].isin(info.index)
+    names = out["track_id"].map(info["name"]) if len(info) else pd.Series(index=out.index, dtype=object)
+    out.insert(2, "name", names.where(found, out["track_id"].astype(str)).astype(str))
+    artists = out["track_id"].map(info["artist_name"]) if len(info) else names
+    out.insert(3, "artist", artists.where(found & artists.notna(), "unknown artist").astype(str))
+    genres = out["track_id"].map(info["genres"]) if len(info) else names
+    out.insert(4, "genres", [", ".join(g) if isinstance(g, list) else "" for g in genres])
+    return out

@@ -1,0 +1,182 @@
+"""The one training driver: fit a model on prepared data, measure it the same way, save it.
+
+The CLI's ``train``, ``bootstrap`` and the dashboard's Train page (through :mod:`recsys.app.jobs`, in a
+worker thread) all call :func:`fit_and_save`, so every saved model carries the same headline metrics:
+
+* the last epoch's own report (``train_loss``, ``val_loss``, ``val_ndcg@10`` on the validation sample),
+  ``epochs`` and ``train_seconds``, when the model trains in epochs;
+* ``ndcg@10``, ``precision@10``, ``recall@10`` of the final model on *every* validation user, in the
+  discovery regime (training tracks excluded), computed by :func:`recsys.evaluation.evaluate_model`.
+
+The per-epoch ``val_ndcg@10`` is computed by the evaluation's own function
+(:func:`recsys.evaluation.validation.ndcg_validator`), passed into ``fit``: one NDCG for the live curve
+and the Evaluate page.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from recsys.data.interactions import Interactions
+from recsys.data.prepared import Prepared
+from recsys.errors import ConfigError
+from recsys.evaluation.evaluate import evaluate_model
+from recsys.evaluation.validation import ndcg_validator
+from recsys.models.base import Recommender, TrainCallback
+from recsys.models.training import StopFlag
+
+__all__ = [
+    "FINAL_K",
+    "HEADLINE_METRICS",
+    "fit_and_save",
+    "headline_metrics",
+    "train_and_save",
+    "training_matrices",
+]
+
+FINAL_K = 10
+"""Cut-off of the headline metrics measured after training."""
+
+HEADLINE_METRICS: tuple[str, ...] = (
+    f"ndcg@{FINAL_K}", f"precision@{FINAL_K}", f"recall@{FINAL_K}", "val_ndcg@10", "val_loss", "train_loss",
+)
+"""The metrics stored with every model, in the order the model tables show them."""
+
+
+def training_matrices(prepared: Prepared) -> tuple[Interactions, Interactions]:
+    """The training matrix and the validation matrix on its indices, from prepared data."""
+    train = prepared.matrix("train")
+    return train, prepared.matrix("val", like=train)
+
+
+def headline_metrics(
+    model: Recommender, val: Interactions | None, history: list[dict[str, float]]
+) -> dict[str, float]:
+    """What is stored with a trained model (see the module docstring).
+
+    Parameters
+    ----------
+    model : Recommender
+        The fitted model.
+    val : Interactions, optional
+        The validation matrix on the model's training indices.
+    history : list of dict
+        The per-epoch reports, as the callback received them.
+
+    Returns
+    -------
+    dict
+        Metric name -> value.
+    """
+    out: dict[str, float] = {}
+    if history:
+        last = history[-1]
+        out.update({k: float(v) for k, v in last.items() if k.startswith("val_") or k == "train_loss"})
+        out["epochs"] = float(len(history))
+        out["train_seconds"] = float(sum(row.get("seconds", 0.0) for row in history))
+    if val is not None and val.nnz:
+        final = evaluate_model(model, val, k=(FINAL_K,), exclude_seen=True, n_boot=0)
+        if final.users:
+            wanted = (f"ndcg@{FINAL_K}", f"precision@{FINAL_K}", f"recall@{FINAL_K}")
+            out.update({name: value for name, value in final.metrics().items() if name in wanted})
+            out["final_users"] = float(final.users)
+    return out
+
+
+def fit_and_save(
+    model: Recommender,
+    train: Interactions,
+    val: Interactions | None,
+    out: str | Path,
+    *,
+    fingerprint: str | None = None,
+    callback: TrainCallback | None = None,
+    stop: StopFlag | None = None,
+    save_on_stop: bool = True,
+    validate: Callable[..., dict[str, float]] | None = None,
+) -> dict[str, Any]:
+    """Fit ``model``, store its headline metrics and fingerprint, save it atomically, and report.
+
+    Parameters
+    ----------
+    model : Recommender
+        An untrained model.
+    train, val : Interactions
+        The training matrix and the validation matrix on its indices (``val`` may be ``None``).
+    out : str or pathlib.Path
+        The ``.pt`` file to write (:func:`recsys.app.workspace.model_path` gives a store name's).
+    fingerprint : str, optional
+        The data's fingerprint, stored in the model.
+    callback : callable, optional
+        ``callback(epoch, metrics)`` after every epoch (a progress bar, a live chart).
+    stop : StopFlag, optional
+        Set to end the training after the current epoch.
+    save_on_stop : bool
+        Save the model also when ``stop`` ended it early.
+    validate : callable, optional
+        The per-epoch validation metric; :func:`recsys.evaluation.validation.ndcg_validator` by default.
+
+    Returns
+    -------
+    dict
+        ``model`` (path, or ``None`` when stopped and not saved), ``kind``, ``config``, ``seconds`` (the
+        fit's wall time), ``epochs``, ``history``, ``metrics``, ``fingerprint``, ``stopped``.
+    """
+    out = Path(out)
+    if out.suffix != ".pt":
+        raise ConfigError(f"a model file must end in .pt, got {out}")
+    history: list[dict[str, float]] = []
+
+    def record(epoch: int, metrics: dict[str, float]) -> None:
+        history.append({k: float(v) for k, v in metrics.items()})
+        if callback is not None:
+            callback(epoch, metrics)
+
+    start = time.perf_counter()
+    model.fit(train, val=val, callback=record, stop=stop,
+              validate=validate if validate is not None else ndcg_validator())
+    seconds = time.perf_counter() - start
+    if fingerprint is not None:
+        model.fingerprint = fingerprint
+    model.metrics = {**model.metrics, **headline_metrics(model, val, history)}
+    planned = int(getattr(model.config, "epochs", 1) or 1)
+    stopped = stop is not None and stop.is_set() and len(history) < planned
+    path: Path | None = None
+    if not stopped or save_on_stop:
+        path = model.save(out)
+    return {
+        "model": str(path) if path is not None else None,
+        "kind": model.kind,
+        "config": model.config_dict(),
+        "seconds": seconds,
+        "epochs": len(history),
+        "history": history,
+        "metrics": dict(model.metrics),
+        "fingerprint": fingerprint,
+        "stopped": stopped,
+    }
+
+
+def train_and_save(
+    model: Recommender,
+    prepared: Prepared,
+    out: str | Path,
+    *,
+    callback: TrainCallback | None = None,
+    stop: StopFlag | None = None,
+) -> dict[str, Any]:
+    """:func:`fit_and_save` on a prepared dataset's train split (validating on val).
+
+    Returns
+    -------
+    dict
+        :func:`fit_and_save`'s report plus ``data`` (the prepared folder).
+    """
+    train, val = training_matrices(prepared)
+    report = fit_and_save(
+        model, train, val, out, fingerprint=prepared.fingerprint, callback=callback, stop=stop
+    )
+    return {**report, "data": str(prepared.folder)}

@@ -1,0 +1,331 @@
+"""Processing raw Pozytywka files in memory: load, clean, split, score (no files written).
+
+:func:`process_inputs` is the pipeline's work; :mod:`recsys.data.prepare` writes its result. The
+settings (:class:`PrepareSettings`) and the dataset fingerprint are defined here, because they define
+what the processing produces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from recsys.data.cleaning import clean_events
+from recsys.data.jsonl import file_fingerprint
+from recsys.data.loading import read_records, read_sessions
+from recsys.data.scoring import DEFAULT_WEIGHTS, aggregate_codes, validate_weights
+from recsys.data.splitting import SPLIT_NAMES, assign_splits, validate_split_settings
+from recsys.errors import ConfigError, DataError
+
+__all__ = [
+    "INPUT_FILES", "STAGES", "Progress", "PrepareSettings", "Processed", "input_paths", "process_inputs",
+]
+
+#: Input files: name -> required.
+INPUT_FILES: dict[str, bool] = {
+    "sessions.jsonl": True,
+    "tracks.jsonl": True,
+    "users.jsonl": True,
+    "artists.jsonl": True,
+    "track_storage.jsonl": False,
+}
+#: Stages reported to the ``progress`` callback, in order.
+STAGES: tuple[str, ...] = ("load", "clean", "split", "score", "write")
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)`` after each of :data:`STAGES`."""
+
+
+@dataclass(frozen=True)
+class PrepareSettings:
+    """Settings of :func:`prepare` (stored in the manifest; a change means reprocessing).
+
+    Attributes
+    ----------
+    split : {"chrono", "time", "random"}
+        Splitting method (see :mod:`recsys.data.splitting`).
+    val_frac, test_frac : float
+        Fractions of events for validation and test; train gets the rest.
+    seed : int
+        Seed of the ``random`` split.
+    weights : dict
+        Event type -> weight of the score aggregation (see :mod:`recsys.data.scoring`).
+    default_weight : float
+        Weight of an event type not in ``weights``.
+    """
+
+    split: str = "chrono"
+    val_frac: float = 0.15
+    test_frac: float = 0.15
+    seed: int = 0
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    default_weight: float = 0.0
+
+    def validate(self) -> None:
+        """Raise :class:`~recsys.errors.ConfigError` naming the first bad setting."""
+        validate_split_settings(self.split, self.val_frac, self.test_frac, self.seed)
+        if not isinstance(self.weights, Mapping):
+            raise ConfigError(f"weights must be a mapping of event type -> weight, got {self.weights!r}")
+        validate_weights(self.weights)
+        validate_weights({"default_weight": self.default_weight})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values."""
+        out = asdict(self)
+        out["weights"] = validate_weights(self.weights)
+        out["val_frac"] = float(self.val_frac)
+        out["test_frac"] = float(self.test_frac)
+        out["default_weight"] = float(self.default_weight)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> PrepareSettings:
+        """Settings from :meth:`to_dict` output (unknown keys raise ConfigError)."""
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown prepare settings {unknown}")
+        return cls(**dict(values))
+
+
+def input_paths(data_dir: Path) -> dict[str, Path]:
+    """The input files present in ``data_dir`` (name -> path).
+
+    Raises
+    ------
+    DataError
+        The folder or a required file is missing.
+    """
+    if not data_dir.exists():
+        raise DataError("data folder not found", file=str(data_dir))
+    if not data_dir.is_dir():
+        raise DataError("is not a folder", file=str(data_dir))
+    paths: dict[str, Path] = {}
+    for name, required in INPUT_FILES.items():
+        path = data_dir / name
+        if path.is_file():
+            paths[name] = path
+        elif required:
+            raise DataError(f"required file {name} not found in the data folder", file=str(path))
+    return paths
+
+
+def _dataset_fingerprint(inputs: Mapping[str, Mapping[str, Any]], settings: Mapping[str, Any]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(inputs):
+        digest.update(f"{name}:{inputs[name]['sha256']}\n".encode())
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def _factorize(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Dense codes 0..k-1 of an id column and the ids behind them (int ids hash fast in pandas)."""
+    if pa.types.is_integer(column.type):
+        codes, uniques = pd.factorize(column.to_numpy(), sort=True)
+        return codes.astype(np.int64, copy=False), pa.array(uniques, type=column.type)
+    encoded = column.combine_chunks().dictionary_encode()
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
+
+
+def _enrich_tracks(tracks: pd.DataFrame, artists: pd.DataFrame) -> pd.DataFrame:
+    """Add ``artist_name`` and ``genres`` (a list, empty when the artist is unknown)."""
+    out = tracks.copy()
+    if "id_artist" not in out.columns or not {"id", "name"} <= set(artists.columns):
+        out["artist_name"] = None
+        out["genres"] = [[] for _ in range(len(out))]
+        return out
+    first = artists.drop_duplicates("id", keep="first").set_index("id")
+    key = out["id_artist"].astype(str) if first.index.dtype != out["id_artist"].dtype else out["id_artist"]
+    if first.index.dtype != out["id_artist"].dtype:
+        first.index = first.index.astype(str)
+    out["artist_name"] = key.map(first["name"]).astype(object).where(key.isin(first.index), None)
+    if "genres" in first.columns:
+        genres = key.map(first["genres"])
+        out["genres"] = [
+            [str(g) for g in value] if isinstance(value, (list, tuple, np.ndarray)) else []
+            for value in genres
+        ]
+    else:
+        out["genres"] = [[] for _ in range(len(out))]
+    return out
+
+
+def _rejected_frame(rejected: pa.Table, malformed: pd.DataFrame) -> pa.Table:
+    """Rows rejected by cleaning plus malformed lines, in line order."""
+    cleaned = rejected.append_column("field", pa.nulls(rejected.num_rows, pa.string()))
+    cleaned = cleaned.append_column("detail", pa.nulls(rejected.num_rows, pa.string()))
+    cleaned = cleaned.append_column("text", pa.nulls(rejected.num_rows, pa.string()))
+    if malformed.empty:
+        return cleaned
+    bad = pa.table(
+        {
+            "line": pa.array(malformed["line"].to_numpy(), type=pa.int64()),
+            "session_id": pa.nulls(len(malformed), cleaned.schema.field("session_id").type),
+            "timestamp": pa.nulls(len(malformed), pa.timestamp("ms")),
+            "user_id": pa.nulls(len(malformed), cleaned.schema.field("user_id").type),
+            "track_id": pa.nulls(len(malformed), pa.string()),
+            "event_type": pa.nulls(len(malformed), pa.string()),
+            "reason": pa.array(["malformed"] * len(malformed), type=pa.string()),
+            "field": pa.array(malformed["field"].astype(object).where(malformed["field"].notna(), None)),
+            "detail": pa.array(malformed["reason"].astype(str).tolist(), type=pa.string()),
+            "text": pa.array(malformed["text"].astype(object).where(malformed["text"].notna(), None)),
+        }
+    ).cast(cleaned.schema)
+    both = pa.concat_tables([cleaned, bad])
+    return both.take(pc.sort_indices(both["line"]))
+
+
+@dataclass
+class Processed:
+    """What :func:`process_inputs` produced: the report, the input fingerprints and the tables."""
+
+    report: dict
+    inputs: dict
+    events: pa.Table
+    rejected: pa.Table
+    splits: dict[str, pa.Table]
+    tracks: pd.DataFrame
+    users: pd.DataFrame
+    artists: pd.DataFrame
+
+
+def process_inputs(
+    paths: Mapping[str, Path],
+    settings: PrepareSettings,
+    *,
+    skip_malformed: bool,
+    progress: Progress | None,
+) -> Processed:
+    stage_seconds: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def step(i: int) -> None:
+        now = time.perf_counter()
+        stage_seconds[STAGES[i]] = round(now - clock[0], 3)
+        clock[0] = now
+        if progress is not None:
+            progress(STAGES[i], i + 1, len(STAGES))
+
+    sessions = read_sessions(paths["sessions.jsonl"], skip_malformed=skip_malformed)
+    tracks, bad_tracks = read_records(
+        paths["tracks.jsonl"], required=["id"], id_field="id", skip_malformed=skip_malformed
+    )
+    users, bad_users = read_records(
+        paths["users.jsonl"], required=["user_id"], id_field="user_id", skip_malformed=skip_malformed
+    )
+    artists, bad_artists = read_records(
+        paths["artists.jsonl"], required=["id"], id_field="id", skip_malformed=skip_malformed
+    )
+    duplicate_tracks = int(tracks["id"].duplicated().sum())
+    tracks = tracks.drop_duplicates("id", keep="first").reset_index(drop=True)
+    inputs = {"sessions.jsonl": sessions.fingerprint}
+    for name, path in paths.items():
+        if name != "sessions.jsonl":
+            inputs[name] = file_fingerprint(path)
+    step(0)
+
+    cleaned = clean_events(sessions.table, pa.array(tracks["id"].tolist()))
+    events = cleaned.events
+    step(1)
+
+    user_codes, user_uniques = _factorize(events["user_id"])
+    track_column = events["track_id"].combine_chunks()
+    track_codes = track_column.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    track_names = track_column.dictionary
+    codes = assign_splits(
+        user_codes,
+        events["timestamp"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False),
+        method=settings.split,
+        val_frac=settings.val_frac,
+        test_frac=settings.test_frac,
+        seed=settings.seed,
+    )
+    split_names = pa.array(list(SPLIT_NAMES), type=pa.string())
+    events = events.append_column(
+        "split", pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int8()), split_names)
+    )
+    step(2)
+
+    event_column = events["event_type"].combine_chunks()
+    event_names = event_column.dictionary.to_pylist()
+    event_codes = event_column.indices.to_numpy(zero_copy_only=False)
+    weights = settings.to_dict()["weights"]
+    weight_of = np.array([weights.get(name, settings.default_weight) for name in event_names] + [0.0])
+    event_weights = weight_of[event_codes]
+    splits: dict[str, pa.Table] = {}
+    split_report: dict[str, dict[str, int]] = {}
+    for code, name in enumerate(SPLIT_NAMES):
+        rows = np.flatnonzero(codes == code)
+        pair_users, pair_tracks, scores = aggregate_codes(
+            user_codes[rows], track_codes[rows], event_weights[rows], len(track_names)
+        )
+        splits[name] = pa.table(
+            {
+                "user_id": user_uniques.take(pa.array(pair_users)),
+                "track_id": track_names.take(pa.array(pair_tracks)),
+                "score": pa.array(scores, type=pa.float64()),
+            }
+        )
+        split_report[name] = {
+            "events": len(rows),
+            "pairs": len(scores),
+            "users": int(np.count_nonzero(np.bincount(user_codes[rows], minlength=1))),
+        }
+    step(3)
+
+    rejected_counts = {"malformed": len(sessions.malformed), **cleaned.rejected_counts}
+    event_types = dict(
+        zip(event_names, np.bincount(event_codes, minlength=len(event_names)).tolist(), strict=True)
+    )
+    stamps = events["timestamp"]
+    first, last = (pc.min(stamps).as_py(), pc.max(stamps).as_py()) if len(events) else (None, None)
+    report: dict[str, Any] = {
+        "input_rows": int(sessions.input_rows),
+        "kept_rows": int(events.num_rows),
+        "rejected": rejected_counts,
+        "repaired": cleaned.repaired_counts,
+        "splits": split_report,
+        "tracks": len(tracks),
+        "users": len(users),
+        "artists": len(artists),
+        "event_users": len(user_uniques),
+        "event_tracks": int(np.count_nonzero(np.bincount(track_codes, minlength=1))),
+        "events_by_type": {str(k): int(v) for k, v in event_types.items() if v},
+        "date_range": [
+            None if first is None else first.isoformat(),
+            None if last is None else last.isoformat(),
+        ],
+        "skipped_lines": {
+            "tracks.jsonl": len(bad_tracks),
+            "users.jsonl": len(bad_users),
+            "artists.jsonl": len(bad_artists),
+        },
+        "duplicate_track_ids": duplicate_tracks,
+        "stage_seconds": stage_seconds,
+        "settings": settings.to_dict(),
+        "skip_malformed": skip_malformed,
+        "fingerprint": _dataset_fingerprint(inputs, settings.to_dict()),
+    }
+    assert report["input_rows"] == report["kept_rows"] + sum(rejected_counts.values()), "row accounting"
+    return Processed(
+        report=report,
+        inputs=inputs,
+        events=events,
+        rejected=_rejected_frame(cleaned.rejected, sessions.malformed),
+        splits=splits,
+        tracks=_enrich_tracks(tracks, artists),
+        users=users,
+        artists=artists,
+    )
+
+

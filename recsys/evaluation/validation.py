@@ -1,0 +1,164 @@
+"""The per-epoch validation metric a model reports while it trains, computed by the evaluation itself.
+
+Models may not import the evaluation (it sits above them), so the caller hands one in:
+``model.fit(train, val=val, validate=ndcg_validator())``. The validator ranks every track for each
+validation user with the model's current scores and measures NDCG@k exactly as the Evaluate page does in
+the discovery regime (:func:`recsys.evaluation.evaluate_model` with ``exclude_seen=True``): tracks heard in
+training are removed from the ranking and from the relevant set, and only users left with a relevant
+track count. There is therefore one NDCG in the project, whether read on a training curve or in a report.
+
+An epoch must stay cheap on a large dataset, so by default the metric is taken on a fixed, seeded sample
+of at most 2000 of those users; every epoch (and every fit on the same matrices) sees the same users, so
+the curve moves only because the model does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recsys.data.interactions import Interactions
+from recsys.errors import ConfigError
+from recsys.evaluation.evaluate import EvalData, prepare_truth
+from recsys.evaluation.metrics import ndcg_at_k
+from recsys.evaluation.ranking import top_k
+
+if TYPE_CHECKING:
+    # Type names only (as in evaluate.py): the validator runs no model code, it is handed a scorer.
+    from recsys.models.base import RowScorer, Validator
+
+__all__ = ["ndcg_validator", "validation_users"]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What one (train, val) pair needs at every epoch: the discovery-regime truth and the users."""
+
+    train: Interactions
+    val: Interactions
+    data: EvalData
+    rows: np.ndarray
+
+
+def _sample(rows: np.ndarray, sample_users: int | None, seed: int) -> np.ndarray:
+    """``sample_users`` of ``rows`` (all when fewer or None), seeded, in ascending order."""
+    if sample_users is None or len(rows) <= sample_users:
+        return rows
+    chosen = np.random.default_rng(seed).choice(len(rows), size=sample_users, replace=False)
+    return rows[np.sort(chosen)]
+
+
+def _prepare(
+    train: Interactions, val: Interactions, *, threshold: float, sample_users: int | None, seed: int
+) -> _Prepared:
+    data = prepare_truth(train, val, threshold=threshold, exclude_seen=True)
+    return _Prepared(train, val, data, _sample(data.rows, sample_users, seed))
+
+
+def _check(k: int, sample_users: int | None, block: int) -> None:
+    def positive(value: object) -> bool:
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+
+    if not positive(k):
+        raise ConfigError(f"k must be a positive integer, got {k!r}")
+    if sample_users is not None and not positive(sample_users):
+        raise ConfigError(f"sample_users must be a positive integer or None, got {sample_users!r}")
+    if not positive(block):
+        raise ConfigError(f"block must be a positive integer, got {block!r}")
+
+
+def validation_users(
+    train: Interactions,
+    val: Interactions,
+    *,
+    threshold: float = 1.0,
+    sample_users: int | None = 2000,
+    seed: int = 0,
+) -> np.ndarray:
+    """The training rows :func:`ndcg_validator` measures on, for the same settings.
+
+    Parameters
+    ----------
+    train : Interactions
+        The training matrix (its rows are the model's).
+    val : Interactions
+        The validation split, on ``train``'s indices or realigned by id.
+    threshold : float
+        A validation pair is relevant when its score is ``>= threshold``.
+    sample_users : int or None
+        At most this many users, drawn once with ``seed``; None: every eligible user.
+    seed : int
+        Seed of the sample.
+
+    Returns
+    -------
+    numpy.ndarray
+        Ascending training rows of users with a relevant validation track not heard in training.
+    """
+    _check(1, sample_users, 1)
+    return _prepare(train, val, threshold=threshold, sample_users=sample_users, seed=seed).rows
+
+
+def ndcg_validator(
+    k: int = 10,
+    *,
+    sample_users: int | None = 2000,
+    seed: int = 0,
+    threshold: float = 1.0,
+    block: int = 512,
+) -> Validator:
+    """A :data:`~recsys.models.base.Validator` giving mean NDCG@k on validation, discovery regime.
+
+    Parameters
+    ----------
+    k : int
+        List length.
+    sample_users : int or None
+        When more users qualify, measure a fixed sample of this many (drawn with ``seed``); None: all.
+    seed : int
+        Seed of the sample.
+    threshold : float
+        A validation pair is relevant when its score is ``>= threshold`` (as in the evaluation).
+    block : int
+        Users scored at once (memory: ``block x n_items`` floats).
+
+    Returns
+    -------
+    Validator
+        ``validate(scorer, train, val) -> {f"val_ndcg@{k}": mean, "val_users": n}``: the mean over the
+        users measured (NaN when none qualifies) and their number. The users and the truth are worked
+        out once per ``(train, val)`` pair and reused at every later epoch.
+
+    Raises
+    ------
+    ConfigError
+        ``k``, ``sample_users`` or ``block`` is not a positive integer.
+
+    Examples
+    --------
+    >>> model.fit(train, val=val, validate=ndcg_validator())  # doctest: +SKIP
+    """
+    _check(k, sample_users, block)
+    name = f"val_ndcg@{k}"
+    # One entry: a fit validates on one (train, val) pair; identity, not equality, is the cheap check,
+    # and keeping the objects themselves (not their ids) means a freed id can never be mistaken for them.
+    cache: list[_Prepared] = []
+
+    def validate(scorer: RowScorer, train: Interactions, val: Interactions) -> dict[str, float]:
+        if not cache or cache[0].train is not train or cache[0].val is not val:
+            cache[:] = [_prepare(train, val, threshold=threshold, sample_users=sample_users, seed=seed)]
+        prepared = cache[0]
+        rows, data = prepared.rows, prepared.data
+        if len(rows) == 0:
+            return {name: float("nan"), "val_users": 0.0}
+        total = 0.0
+        for start in range(0, len(rows), block):
+            sel = rows[start : start + block]
+            exclude = data.seen[sel] if data.seen is not None else None
+            top = top_k(scorer(sel), k, exclude)
+            total += float(np.sum(ndcg_at_k(top, data.relevant[sel], k)))
+        return {name: total / len(rows), "val_users": float(len(rows))}
+
+    return validate
