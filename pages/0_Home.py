@@ -3,7 +3,8 @@
 import streamlit as st
 
 from recsys import ui
-from recsys.app.datasets import DEFAULT_MAX_BYTES, OPTIONAL_FILES, REQUIRED_FILES
+from recsys.app.datasets import DEFAULT_MAX_BYTES
+from recsys.app.workspace import OPTIONAL_FILES, REQUIRED_FILES
 
 PAGE = "home"
 
@@ -39,8 +40,8 @@ with st.container(border=True):
             cols[2].metric("Events", f"{summary.events:,}")
             cols[3].metric("Sessions", f"{summary.sessions:,}")
             cols[4].metric("Period", ui.days_text(summary.start, summary.end),
-                  help=ui.date_range_text(summary.start, summary.end))
-            st.page_link("pages/1_Data.py", label="Explore the data", icon=":material/bar_chart:")
+                           help=ui.date_range_text(summary.start, summary.end))
+            st.page_link(ui.DATA_PAGE, label="Explore the data", icon=":material/bar_chart:")
 
 # -- models ------------------------------------------------------------------------------------
 st.subheader("Saved models")

@@ -27,7 +27,7 @@ cols[2].metric("Artists", f"{summary.artists:,}")
 cols[3].metric("Events", f"{summary.events:,}", help="after cleaning")
 cols[4].metric("Sessions", f"{summary.sessions:,}")
 cols[5].metric("Period", ui.days_text(summary.start, summary.end),
-                  help=ui.date_range_text(summary.start, summary.end))
+               help=ui.date_range_text(summary.start, summary.end))
 
 # Lazy tabs: only the open tab's section runs and is drawn, so the first render stays light.
 events_tab, tail_tab, genres_tab, cleaning_tab, sparsity_tab, overlap_tab = st.tabs(

@@ -5,7 +5,7 @@ import streamlit as st
 from recsys import ui
 from recsys.app import charts, jobs
 from recsys.app.model_catalog import delete_model
-from recsys.models import MODELS, check_fingerprint, create_model
+from recsys.models import MODELS, check_fingerprint
 
 PAGE = "train"
 
@@ -31,17 +31,14 @@ with setup:
     settings = ui.settings_inputs(kind, PAGE)
     name = st.text_input("Save as", value=kind, key=ui.key(PAGE, f"name.{kind}"),
                          help="The model file will be model_files/<name>.pt (an existing file is replaced).")
-    busy = jobs.get_job(name.strip().removesuffix(".pt"))
-    busy = busy if busy is not None and not busy.finished else None
+    busy = ui.running_job(name)
     if busy is not None:
         st.warning(f"{busy.name} is being trained (maybe from another tab): follow it on the right.",
                    icon=":material/hourglass_top:")
     if st.button("Start training", type="primary", disabled=busy is not None, key=ui.key(PAGE, "start"),
                  icon=":material/play_arrow:"):
         with ui.show_error("Could not start training"):
-            train, val = ui.cached(jobs.training_matrices, prepared)
-            job = jobs.start_training(name, create_model(kind, **settings), train, val=val,
-                                      out_dir=ui.model_root(), fingerprint=str(prepared.fingerprint))
+            job = ui.start_training(name, kind, settings, prepared)
             st.session_state[ui.key(PAGE, "watch")] = job.name
 
 with live:

@@ -6,7 +6,7 @@ from recsys import ui
 from recsys.app import charts
 from recsys.app import evaluation_report as er
 from recsys.app.exploration import prepared_overlap
-from recsys.app.model_catalog import model_path
+from recsys.app.workspace import model_path
 from recsys.evaluation.groups import GROUP_KINDS
 from recsys.models.group import STRATEGIES
 
@@ -17,10 +17,10 @@ st.title("Evaluate")
 prepared = ui.require_prepared(PAGE)
 fingerprint = str(prepared.fingerprint)
 saved = ui.model_table(fingerprint)
-names = saved[saved["error"].isna()]["name"].tolist() if len(saved) else []
+names = er.evaluable_models(saved)
 if not names:
     st.info("No saved models yet: train one on the Train page.", icon=":material/info:")
-    st.page_link("pages/2_Train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link(ui.TRAIN_PAGE, label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 # -- settings ----------------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from recsys.models.group import STRATEGIES
 PAGE = "group"
 MEMBERS = ui.key(PAGE, "members")
 DEFAULT_MODELS = ("basic", "wmf")
+KIND_HELP = {"similar": "Members with close tastes (cosine of histories)",
+             "divergent": "Members with the most different tastes"}
 
 st.set_page_config(page_title="Group builder — Pozytywka", page_icon=":material/groups:", layout="wide")
 st.title("Group builder")
@@ -51,7 +53,7 @@ with search_col:
     query_col, field_col = st.columns([3, 2])
     query = query_col.text_input("Search users", placeholder="id, name, city or genre",
                                  key=ui.key(PAGE, "query"))
-    field = field_col.selectbox("in", ["any", "id", "name", "city", "genre"], key=ui.key(PAGE, "field"))
+    field = field_col.selectbox("in", gb.SEARCH_FIELDS, key=ui.key(PAGE, "field"))
     with ui.show_error("Search failed"):
         hits = gb.search_users(directory, query, field=field, limit=200)
         picked = st.dataframe(hits, hide_index=True, height=220, on_select="rerun",
@@ -63,15 +65,12 @@ with search_col:
 with pick_col:
     st.multiselect("Group members (type to search, x to remove)", list(labels_all),
                    format_func=labels_all.get, key=MEMBERS, placeholder="Add members...")
-    size_col, random_col, similar_col, divergent_col = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+    size_col, *kind_cols = st.columns([3] + [2] * len(gb.GROUP_KINDS), vertical_alignment="bottom")
     size_col.number_input("Suggested group size", min_value=2, max_value=10, value=3,
                           key=ui.key(PAGE, "size"))
-    random_col.button("Random", on_click=_suggest, args=("random",), key=ui.key(PAGE, "random"),
-                      width="stretch")
-    similar_col.button("Similar", on_click=_suggest, args=("similar",), key=ui.key(PAGE, "similar"),
-                       width="stretch", help="Members with close tastes (cosine of histories)")
-    divergent_col.button("Divergent", on_click=_suggest, args=("divergent",), key=ui.key(PAGE, "divergent"),
-                         width="stretch", help="Members with the most different tastes")
+    for kind_col, kind in zip(kind_cols, gb.GROUP_KINDS, strict=True):
+        kind_col.button(kind.capitalize(), on_click=_suggest, args=(kind,), key=ui.key(PAGE, kind),
+                        width="stretch", help=KIND_HELP.get(kind))
 
 members = list(st.session_state.get(MEMBERS, []))
 if not members:

@@ -100,7 +100,7 @@ def test_only_the_streamlit_adapter_and_pages_import_streamlit() -> None:
         if uses and not allowed:
             offenders.append(str(path.relative_to(ROOT)))
     assert not offenders
-    assert any(m == "streamlit" for m, _ in _imports(PACKAGE / "ui" / "__init__.py"))
+    assert any(m == "streamlit" for p in (PACKAGE / "ui").rglob("*.py") for m, _ in _imports(p))
 
 
 def test_pages_call_into_recsys_not_the_cli() -> None:

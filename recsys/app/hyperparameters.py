@@ -13,11 +13,23 @@ import re
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any
 
 from recsys.errors import ConfigError
+from recsys.models import MODELS
+from recsys.models.wmf_config import CONFIDENCES, SOLVERS, TRAINERS
 
-__all__ = ["Setting", "settings_for", "MAIN_SETTINGS", "CHOICES", "TRAINER_ONLY", "NOTEBOOK_SETTINGS"]
+__all__ = [
+    "CHOICES",
+    "MAIN_SETTINGS",
+    "NOTEBOOK_SETTINGS",
+    "TRAINER_ONLY",
+    "Setting",
+    "SettingValue",
+    "settings_for",
+]
+
+SettingValue = int | float | bool | str | None
+"""What one setting holds: the plain values a model config accepts (and a widget returns)."""
 
 MAIN_SETTINGS = (
     "trainer",
@@ -35,9 +47,11 @@ MAIN_SETTINGS = (
 """Settings shown up front (the notebook's keys); the others go under "advanced"."""
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "trainer": ("als", "adamw"),
-    "confidence": ("linear", "log"),
-    "solver": ("cholesky", "cg"),
+    # The WMF choice lists are the models layer's, so a new trainer or solver needs one edit there.
+    "trainer": TRAINERS,
+    "confidence": CONFIDENCES,
+    "solver": SOLVERS,
+    # The config accepts any torch device name; the page offers the three that make sense on one machine.
     "device": ("auto", "cpu", "cuda"),
 }
 """Allowed values of the text settings."""
@@ -52,7 +66,7 @@ TRAINER_ONLY: dict[str, str] = {
 }
 """Settings that only one WMF trainer uses (the page disables them for the other)."""
 
-NOTEBOOK_SETTINGS: dict[str, Any] = {
+NOTEBOOK_SETTINGS: dict[str, SettingValue] = {
     "trainer": "adamw",
     "embedding_dim": 32,
     "epochs": 15,
@@ -79,7 +93,7 @@ class Setting:
         The config field.
     type : {"int", "float", "bool", "choice", "optional_int", "text"}
         Widget kind.
-    default : object
+    default : int, float, bool, str or None
         The config's default.
     choices : tuple of str
         For ``"choice"``.
@@ -93,7 +107,7 @@ class Setting:
 
     name: str
     type: str
-    default: Any
+    default: SettingValue
     choices: tuple[str, ...] = ()
     help: str = ""
     advanced: bool = False
@@ -117,8 +131,6 @@ def settings_for(kind: str) -> list[Setting]:
     ConfigError
         Unknown kind.
     """
-    from recsys.models import MODELS
-
     cls = MODELS.get(kind)
     if cls is None:
         raise ConfigError(f"unknown model kind {kind!r}: choose one of {', '.join(MODELS)}")
@@ -148,7 +160,8 @@ def settings_for(kind: str) -> list[Setting]:
     return sorted(out, key=lambda s: (s.advanced, rank.get(s.name, len(rank))))
 
 
-def _widget_type(name: str, hint: Any, default: Any) -> str:
+def _widget_type(name: str, hint: object, default: SettingValue) -> str:
+    """The widget kind of a config field, from its type hint (``int | None`` -> ``"optional_int"``)."""
     if name in CHOICES:
         return "choice"
     args = typing.get_args(hint)

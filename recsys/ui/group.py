@@ -5,12 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from recsys.app.group_builder import MemberCard
 
 __all__ = ["member_card_view", "playlist_columns"]
 
 
-def member_card_view(card: Any, where: Any = None) -> None:
-    """A bordered card for a :class:`recsys.app.group_builder.MemberCard`."""
+def member_card_view(card: MemberCard, where: DeltaGenerator | None = None) -> None:
+    """A bordered card for a member.
+
+    Parameters
+    ----------
+    card : MemberCard
+        From :func:`recsys.app.group_builder.member_card`.
+    where : streamlit.delta_generator.DeltaGenerator, optional
+        The column or container to draw in (default: the page).
+    """
     box = (where or st).container(border=True)
     box.markdown(f"**{card.name or 'user'}** · `{card.user_id}`" + (f" · {card.city}" if card.city else ""))
     if card.favourite_genres:
@@ -25,7 +36,13 @@ def member_card_view(card: Any, where: Any = None) -> None:
 
 
 def playlist_columns() -> dict[str, Any]:
-    """Column settings of a group list on the Group builder page (narrow rank, score and overlap)."""
+    """Column settings of a group list on the Group builder page (narrow rank, score and overlap).
+
+    Returns
+    -------
+    dict
+        Column name -> ``st.column_config`` column, for ``st.dataframe(column_config=...)``.
+    """
     return {
         "rank": st.column_config.NumberColumn("#", width="small"),
         "name": st.column_config.TextColumn("track", width="medium"),

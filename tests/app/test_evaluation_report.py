@@ -95,3 +95,11 @@ def test_filter_columns() -> None:
     table = pd.DataFrame(columns=["user_id", "n_relevant", "overlap_share", "a precision@10", "a ndcg@10"])
     assert er.filter_columns(table) == (["overlap_share", "a precision@10", "a ndcg@10"], 2)
     assert er.filter_columns(table, prefer="ndcg@5") == (["overlap_share", "a precision@10", "a ndcg@10"], 0)
+
+
+def test_evaluable_models_skips_unreadable_and_optionally_other_data() -> None:
+    table = pd.DataFrame({"name": ["a", "b", "c"], "error": [None, "unreadable", None],
+                          "matches_data": [True, True, None]})
+    assert er.evaluable_models(table) == ["a", "c"]
+    assert er.evaluable_models(table, matching_only=True) == ["a"]
+    assert er.evaluable_models(table.iloc[0:0]) == []

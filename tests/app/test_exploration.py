@@ -106,6 +106,23 @@ def test_rejected_by_reason_and_csv() -> None:
     assert ex.rejected_by_reason(pd.DataFrame()).empty
 
 
+def test_cleaning_table_totals_and_removed_rules() -> None:
+    report = {"rejected": {"advertisement": 5, "unknown_track": 0, "bad_time": 2},
+              "repaired": {"user_from_session": 3}}
+    table = ex.cleaning_table(report)
+    assert table.to_dict("list") == {
+        "rule": ["advertisement", "bad_time", "unknown_track", "user_from_session"],
+        "action": ["removed", "removed", "removed", "repaired"],
+        "rows": [5, 2, 0, 3],
+    }
+    assert ex.action_totals(table) == {"removed": 7, "repaired": 3}
+    assert ex.removed_by_rule(table).to_dict("list") == {
+        "reason": ["advertisement", "bad_time", "unknown_track"], "rows": [5, 2, 0]
+    }
+    empty = ex.cleaning_table({})
+    assert empty.empty and ex.action_totals(empty) == {"removed": 0, "repaired": 0}
+
+
 def test_sparsity_matrix_bins_and_order() -> None:
     # user 1 has 3 tracks, user 2 two, user 3 one; track 10 three listeners, 11 two, 12 one, 13 none
     pairs = pd.DataFrame(

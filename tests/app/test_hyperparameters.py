@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from recsys.app.hyperparameters import MAIN_SETTINGS, _attribute_docs, settings_for
+from recsys.app.hyperparameters import CHOICES, MAIN_SETTINGS, _attribute_docs, settings_for
 from recsys.errors import ConfigError
 from recsys.models import MODELS
+from recsys.models.wmf import SOLVERS, TRAINERS
+from recsys.models.wmf_loss import CONFIDENCES
 
 
 def test_every_kind_has_its_config_fields() -> None:
@@ -40,6 +42,14 @@ def test_wmf_settings_follow_the_config() -> None:
     assert specs["bias"].type == "bool" and specs["sigmoid"].default is False
     assert specs["patience"].type == "optional_int"
     assert specs["solver"].advanced and specs["solver"].trainer == "als"
+
+
+def test_choices_are_the_models_own_lists() -> None:
+    # one definition in the models layer: the page offers exactly what the config accepts
+    assert CHOICES["trainer"] is TRAINERS and CHOICES["solver"] is SOLVERS
+    assert CHOICES["confidence"] is CONFIDENCES
+    specs = {s.name: s for s in settings_for("wmf")}
+    assert specs["confidence"].choices == CONFIDENCES and specs["solver"].choices == SOLVERS
 
 
 def test_unknown_kind() -> None:

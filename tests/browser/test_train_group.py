@@ -81,15 +81,15 @@ def test_live_training_chart_grows_then_stops(live_app: LiveApp, browser_page: o
 def test_group_builder_two_lists(live_app: LiveApp, browser_page: object) -> None:
     from playwright.sync_api import expect
 
-    from recsys.commands.train import train_and_save
-    from recsys.data.prepare import load_prepared
+    from recsys.app.training import train_and_save
+    from recsys.data.prepared import load_prepared
     from recsys.models import create_model
 
     # the side-by-side view compares basic with WMF: give the live app a small WMF model
     wmf = live_app.data.models / "wmf.pt"
     if not wmf.exists():
         prepared = load_prepared(live_app.data.data / "processed" / "demo")
-        train_and_save(create_model("wmf", embedding_dim=16, epochs=8), prepared, wmf, progress=False)
+        train_and_save(create_model("wmf", embedding_dim=16, epochs=8), prepared, wmf)
 
     expect.set_options(timeout=90_000)
     page = browser_page

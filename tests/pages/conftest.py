@@ -44,9 +44,10 @@ def build_demo_root(base: Path, *, users: int = APP_USERS, tracks: int = APP_TRA
     models : tuple of str
         Model kinds to train with their default settings, each saved as ``<kind>.pt``.
     """
-    from recsys.commands.train import train_and_save
+    from recsys.app.training import train_and_save
     from recsys.data.demo import generate_dataset
-    from recsys.data.prepare import load_prepared, prepare
+    from recsys.data.prepare import prepare
+    from recsys.data.prepared import load_prepared
     from recsys.models import create_model
 
     data, model_dir = base / "data", base / "models"
@@ -55,7 +56,7 @@ def build_demo_root(base: Path, *, users: int = APP_USERS, tracks: int = APP_TRA
     prepared = load_prepared(data / "processed" / "demo")
     model_dir.mkdir(parents=True)
     for kind in models:
-        train_and_save(create_model(kind), prepared, model_dir / f"{kind}.pt", progress=False)
+        train_and_save(create_model(kind), prepared, model_dir / f"{kind}.pt")
     return DemoRoot(data=data, models=model_dir)
 
 

@@ -75,7 +75,7 @@ def test_train_missing_defaults(app_env: DemoRoot, tmp_path: Path, monkeypatch: 
 
 def test_playlist_download_payloads(app_env: DemoRoot) -> None:
     from recsys.app import group_builder as gb
-    from recsys.data.prepare import load_prepared
+    from recsys.data.prepared import load_prepared
     from recsys.models import load_model
 
     prepared = load_prepared(app_env.data / "processed" / "demo")
@@ -86,3 +86,7 @@ def test_playlist_download_payloads(app_env: DemoRoot) -> None:
     assert [t["rank"] for t in data["tracks"]] == [1, 2, 3, 4, 5]
     assert all(t["name"] and t["artist"] for t in data["tracks"])
     assert {m["status"] for m in data["members"]} <= {"trained", "folded_in", "fallback"}
+    # the export and the typed list agree
+    rec = cmp.lists[0].recommendation
+    assert [t["track_id"] for t in data["tracks"]] == rec.track_ids.tolist()
+    assert {m["user_id"]: m["status"] for m in data["members"]} == rec.statuses

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from recsys.app import jobs
+from recsys.app import jobs, training
 from tests.pages.conftest import DemoRoot, page
 
 PAGE = "pages/2_Train.py"
@@ -67,7 +67,7 @@ def test_second_tab_sees_the_running_job(models_copy: Path) -> None:
     import os
     import threading
 
-    from recsys.data.prepare import load_prepared
+    from recsys.data.prepared import load_prepared
     from recsys.models import create_model
 
     release = threading.Event()
@@ -75,7 +75,7 @@ def test_second_tab_sees_the_running_job(models_copy: Path) -> None:
     real_fit = model.fit
     model.fit = lambda *a, **k: (release.wait(60), real_fit(*a, **k))[1]  # type: ignore[method-assign]
     prepared_folder = Path(os.environ["RECSYS_DATA_ROOT"]) / "processed" / "demo"
-    train, val = jobs.training_matrices(load_prepared(prepared_folder))
+    train, val = training.training_matrices(load_prepared(prepared_folder))
     job = jobs.start_training("basic", model, train, val=val, out_dir=models_copy)
     try:
         other_tab = page(PAGE).run()

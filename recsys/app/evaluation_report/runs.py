@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from recsys.app.workspace import load_model
 from recsys.data.prepared import Prepared
 from recsys.errors import ConfigError
 from recsys.evaluation.beyond import beyond_accuracy, track_genre_matrix
 from recsys.evaluation.evaluate import Evaluation, evaluate_model
 from recsys.evaluation.groups import evaluate_groups
-from recsys.models import Recommender, load_model
+from recsys.models import Recommender
 
 __all__ = [
     "REGIMES",
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 SPLITS = ("val", "test")
+"""The splits a model can be evaluated on (training is what it learned from)."""
 REGIMES = {"all tracks": False, "discovery": True}
 """Regime label -> ``exclude_seen``."""
 

@@ -82,7 +82,9 @@ def metric_cards(evaluations: Mapping[str, Evaluation], metrics: Sequence[str]) 
 
 
 def per_user_table(
-    evaluations: Mapping[str, Evaluation], overlap: pd.DataFrame | None = None, metrics: Sequence[str] | None = None
+    evaluations: Mapping[str, Evaluation],
+    overlap: pd.DataFrame | None = None,
+    metrics: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """One row per user: each model's metrics side by side, with the user's train/validation overlap.
 

@@ -14,10 +14,13 @@ dashboard can cache them per dataset version. Every public name is importable fr
 """
 
 from recsys.app.exploration.cleaning import (
+    CLEANING_ACTIONS,
+    action_totals,
     cleaning_table,
     prepared_rejected_csv,
     rejected_by_reason,
     rejected_csv,
+    removed_by_rule,
 )
 from recsys.app.exploration.overlap import (
     PairOverlap,
@@ -39,10 +42,12 @@ from recsys.app.exploration.summary import (
 )
 
 __all__ = [
+    "CLEANING_ACTIONS",
     "DatasetSummary",
     "Overview",
     "PairOverlap",
     "SparsityMatrix",
+    "action_totals",
     "cleaning_table",
     "dataset_summary",
     "events_by_type",
@@ -56,6 +61,7 @@ __all__ = [
     "prepared_sparsity",
     "rejected_by_reason",
     "rejected_csv",
+    "removed_by_rule",
     "sparsity_matrix",
     "track_popularity",
     "user_activity",
