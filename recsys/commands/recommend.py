@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from recsys.app.workspace import ensure_prepared
 from recsys.errors import UnknownUserError
 from recsys.jsonable import to_plain
 from recsys.models import GroupRecommendation, check_fingerprint, load_model
@@ -35,7 +36,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Load the model and the data, recommend; return the ``--json`` object."""
-    from recsys.app.workspace import ensure_prepared  # late: the pipeline pulls in pyarrow
 
     if not args.users:
         raise UnknownUserError("the group is empty: give at least one user id after --users")

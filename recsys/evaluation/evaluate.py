@@ -11,6 +11,7 @@ evaluated, not a sample; scoring runs in batches of users.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -252,8 +253,6 @@ def evaluate_model(
     -------
     Evaluation
     """
-    import time
-
     start = time.perf_counter()
     ks = (int(k),) if isinstance(k, (int, np.integer)) else tuple(sorted({int(x) for x in k}))
     if not ks or ks[0] < 1:
