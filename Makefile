@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 DATA ?= data_files/demo
 
-.PHONY: install browser run demo-data test lint bench clean
+.PHONY: install browser java run demo-data test lint bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ demo-data: install
 	$(PY) -m recsys bootstrap --data $(DATA)
 
 ## run: set up and open the dashboard on the demo data
-run: demo-data
+run: java demo-data
 	$(PY) -m streamlit run app.py
 
 ## browser: Debian's Chromium for the end-to-end tests (installed when missing and we are root)
@@ -29,8 +29,15 @@ browser:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -q && apt-get install -y -q chromium; fi
 
+## java: a Java runtime for the Spark engine (--engine spark; installed when missing and we are root)
+java:
+	@if ! { [ -n "$$JAVA_HOME" ] && [ -x "$$JAVA_HOME/bin/java" ]; } && ! command -v java >/dev/null 2>&1 \
+	  && [ "$$(id -u)" = 0 ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -q && { apt-get install -y -q openjdk-17-jre-headless \
+	  || apt-get install -y -q default-jre-headless; }; fi
+
 ## test: set up and run every test (browser tests included)
-test: install browser
+test: install browser java
 	$(PY) -m pytest
 
 lint: install

@@ -1,5 +1,8 @@
-"""The dashboard's entry point (`streamlit run app.py`): its pages and their navigation."""
+"""The dashboard's entry point (`streamlit run app.py`): its pages, and the sidebar every page shares (the
+dataset picker bound to `?dataset=` in the URL, and the work running in the background)."""
 
 from recsys import ui
 
-ui.navigation().run()
+page = ui.navigation()
+ui.sidebar()
+page.run()

@@ -1,4 +1,5 @@
-"""Data: signal check, summary, cleaning report, distributions, sparsity heatmap, train/validation overlap."""
+"""Data: signal check, summary, cleaning report, data sanity, distributions, sparsity, train/validation
+overlap."""
 
 import streamlit as st
 
@@ -8,11 +9,15 @@ from recsys.app.exploration import prepared_overlap, prepared_sparsity
 
 PAGE = "data"
 
+ui.require_entry_point()  # a link straight to this page still gets the sidebar and ?dataset=
 st.set_page_config(page_title="Data — Pozytywka", page_icon=":material/bar_chart:", layout="wide")
 st.title("Data")
 prepared = ui.require_prepared(PAGE)
 overview = ui.cached_overview(prepared)
-st.caption(f"Dataset **{ui.current_dataset().name}** · fingerprint `{str(prepared.fingerprint)[:12]}`")
+st.caption(f"Dataset **{ui.escape_markdown(ui.dataset_name())}** · "
+           f"fingerprint `{str(prepared.fingerprint)[:12]}`")
+
+ui.sanity_banner(overview.report)  # repeated ids, unknown users, odd times: never silent
 
 # -- signal check ------------------------------------------------------------------------------
 with ui.show_error("Could not run the signal check"):
@@ -30,8 +35,9 @@ cols[5].metric("Period", ui.days_text(summary.start, summary.end),
                help=ui.date_range_text(summary.start, summary.end))
 
 # Lazy tabs: only the open tab's section runs and is drawn, so the first render stays light.
-events_tab, tail_tab, genres_tab, cleaning_tab, sparsity_tab, overlap_tab = st.tabs(
-    ["Events", "Long tail", "Genres", "Cleaning report", "Sparsity", "Train/validation overlap"],
+events_tab, tail_tab, genres_tab, cleaning_tab, sanity_tab, sparsity_tab, overlap_tab = st.tabs(
+    ["Events", "Long tail", "Genres", "Cleaning report", "Data sanity", "Sparsity",
+     "Train/validation overlap"],
     key=ui.key(PAGE, "section"), on_change="rerun",
 )
 
@@ -45,18 +51,26 @@ with tail_tab:
     if tail_tab.open:
         st.caption("Rank against count on log-log axes: a straight, steep line is a long tail.")
         left, right = st.columns(2)
-        left.plotly_chart(charts.long_tail_chart(overview.activity, noun="users"),
-                          key=ui.key(PAGE, "activity"))
-        right.plotly_chart(charts.long_tail_chart(overview.popularity, noun="tracks"),
-                           key=ui.key(PAGE, "popularity"))
+        with ui.show_error("Could not draw the long tails"):
+            left.plotly_chart(charts.long_tail_chart(overview.activity, noun="users"),
+                              key=ui.key(PAGE, "activity"))
+            right.plotly_chart(charts.long_tail_chart(overview.popularity, noun="tracks"),
+                               key=ui.key(PAGE, "popularity"))
 
 with genres_tab:
     if genres_tab.open:
-        st.plotly_chart(charts.genres_chart(overview.genres), key=ui.key(PAGE, "genres"))
+        with ui.show_error("Could not draw the genres"):
+            st.plotly_chart(charts.genres_chart(overview.genres), key=ui.key(PAGE, "genres"))
 
 with cleaning_tab:
     if cleaning_tab.open:
-        ui.cleaning_report(prepared, overview)
+        with ui.show_error("Could not show the cleaning report"):
+            ui.cleaning_report(prepared, overview)
+
+with sanity_tab:
+    if sanity_tab.open:
+        with ui.show_error("Could not show the data sanity checks"):
+            ui.sanity_section(prepared, overview)
 
 with sparsity_tab:
     if sparsity_tab.open:
@@ -65,16 +79,21 @@ with sparsity_tab:
                    "blank = none. Hover a block for its counts and rank ranges.")
         split = st.segmented_control("Split", ["train", "val", "test"], default="train",
                                      key=ui.key(PAGE, "sparsity_split"))
-        matrix = ui.cached(prepared_sparsity, prepared, split or "train")
-        st.plotly_chart(charts.sparsity_heatmap(matrix), key=ui.key(PAGE, "heatmap"))
+        with ui.show_error("Could not draw the sparsity heatmap"):
+            matrix = ui.cached(prepared_sparsity, prepared, split or "train")
+            st.plotly_chart(charts.sparsity_heatmap(matrix), key=ui.key(PAGE, "heatmap"))
 
 with overlap_tab:
     if overlap_tab.open:
-        pairs, per_user = ui.cached(prepared_overlap, prepared)
-        left, right = st.columns(2)
-        left.plotly_chart(charts.pair_overlap_chart(pairs), key=ui.key(PAGE, "pairs"))
-        right.plotly_chart(charts.overlap_share_chart(per_user), key=ui.key(PAGE, "share"))
-        st.markdown("**Overlap against accuracy.** The notebook found that the users a model scored well on "
-                    "were those whose validation tracks were already in their training history.")
-        with ui.show_error("Could not evaluate the model"):
-            ui.overlap_vs_ndcg_section(PAGE, prepared, per_user)
+        per_user = None
+        with ui.show_error("Could not compute the overlap"):
+            pairs, per_user = ui.cached(prepared_overlap, prepared)
+            left, right = st.columns(2)
+            left.plotly_chart(charts.pair_overlap_chart(pairs), key=ui.key(PAGE, "pairs"))
+            right.plotly_chart(charts.overlap_share_chart(per_user), key=ui.key(PAGE, "share"))
+        st.markdown("**Overlap against accuracy.** The customer's first analysis found that the users a "
+                    "model scored well on were those whose validation tracks were already in their training "
+                    "history.")
+        if per_user is not None:
+            with ui.show_error("Could not evaluate the model"):
+                ui.overlap_vs_ndcg_section(PAGE, prepared, per_user)

@@ -3,7 +3,9 @@
 Each command lives in ``recsys/commands/<name>.py`` and exposes ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args) -> dict``. The dict is printed as one JSON object with
 ``--json``, or as readable lines otherwise. Exit codes: 0 done, 2 bad input (a
-:class:`~recsys.errors.RecsysError`, message on stderr), 1 a bug.
+:class:`~recsys.errors.RecsysError`, message on stderr; a number out of its bounds is refused by
+argparse with exit 2 as well, see :mod:`recsys.commands.bounds`), 1 a bug. Output piped into a reader
+that stops early (``| head``) ends quietly with exit 0, without a BrokenPipe traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -86,8 +89,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 2 on bad input, 1 on an unexpected error.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(argv)
+    except BrokenPipeError:
+        # The reader closed the pipe (`... --json | head -c 100`): it has what it wanted. Exit quietly
+        # as `head` expects; stdout goes to /dev/null so the interpreter's last flush cannot raise again.
+        _silence_stdout()
+        return 0
+
+
+def _run(argv: list[str]) -> int:
     parser, modules = _build_parser(argv)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a usage error (a number out of its bounds...) exits 2 here
     module = modules[args.command]
     try:
         result = module.run(args)
@@ -101,7 +114,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(result, default=_json_default))
     else:
         _print_human(result)
+    sys.stdout.flush()  # a closed pipe is found here, inside main's handler, not at exit
     return 0
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (captured in a test)
+        pass
 
 
 def _json_default(value: Any) -> Any:

@@ -14,6 +14,9 @@ __all__ = [
     "ModelError",
     "UnknownUserError",
     "TrainingError",
+    "BusyError",
+    "TrainingCancelled",
+    "EngineError",
 ]
 
 
@@ -34,6 +37,11 @@ class DataError(RecsysError):
         1-based line number in that file.
     field : str, optional
         The column / JSON field concerned.
+
+    Attributes
+    ----------
+    reason : str
+        ``message`` without the file, line and field (to name the place differently).
     """
 
     def __init__(
@@ -44,6 +52,7 @@ class DataError(RecsysError):
         line: int | None = None,
         field: str | None = None,
     ) -> None:
+        self.reason = message
         self.file = file
         self.line = line
         self.field = field
@@ -72,3 +81,37 @@ class UnknownUserError(RecsysError):
 
 class TrainingError(RecsysError):
     """Training diverged (NaN or exploding factors) or was configured impossibly."""
+
+
+class BusyError(RecsysError):
+    """Another process (or thread) is writing the same file or folder right now.
+
+    Parameters
+    ----------
+    target : str
+        The file or folder being written.
+    pid : int, optional
+        The process holding the lock, when it could be read.
+    waited : float
+        Seconds this process waited before giving up (0: it did not wait).
+    """
+
+    def __init__(self, target: str, pid: int | None = None, waited: float = 0.0) -> None:
+        self.target = target
+        self.pid = pid
+        self.waited = waited
+        holder = f"another process (pid {pid})" if pid is not None else "another process"
+        tail = f"; still busy after waiting {waited:.3g} s" if waited > 0 else ""
+        super().__init__(f"{target} is being written by {holder}{tail}: try again when it has finished")
+
+
+class TrainingCancelled(TrainingError):
+    """A training was stopped before it produced any model (a cancelled Spark job has no factors to keep).
+
+    The training driver reports it as stopped, with nothing saved, rather than as a failure.
+    """
+
+
+class EngineError(RecsysError):
+    """The compute engine asked for cannot run: Spark without pyspark, without a working Java runtime, or
+    a Spark master that cannot be reached. The message names what to install or fix."""

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recsys.app.training import fit_and_save
+from recsys.app.formatting import time_left_text
+from recsys.app.training import DEFAULT_VAL_USERS, fit_and_save, val_users_setting
 from recsys.app.workspace import check_name, model_path
 from recsys.data.interactions import Interactions
 from recsys.errors import RecsysError, TrainingError
@@ -28,6 +29,7 @@ from recsys.models.training import StopFlag
 
 __all__ = [
     "JOB_STATUSES",
+    "TIME_LEFT_WINDOW",
     "JobProgress",
     "TrainingJob",
     "start_training",
@@ -42,6 +44,9 @@ __all__ = [
 JOB_STATUSES = ("running", "done", "stopped", "failed")
 """A job's life: ``running`` until the fit returns; then ``done``, ``stopped`` (the Stop button ended it
 after an epoch) or ``failed`` (the fit raised; ``error`` holds the message)."""
+
+TIME_LEFT_WINDOW = 5
+"""Epochs whose mean duration estimates the time left (the most recent ones)."""
 
 _REGISTRY: dict[str, TrainingJob] = {}
 _REGISTRY_LOCK = threading.Lock()
@@ -58,7 +63,8 @@ class JobProgress:
     elapsed : float
         Seconds since the job started (until it ended, once finished).
     remaining : float or None
-        Estimated seconds left (mean epoch time x epochs left); ``None`` before the first epoch ends.
+        Estimated seconds left (mean time of the last :data:`TIME_LEFT_WINDOW` epochs, validation
+        included, x epochs left); ``None`` before the first epoch ends.
     fraction : float
         ``epochs_done / epochs_total`` in ``[0, 1]``; 1 once the job finished.
     """
@@ -89,6 +95,8 @@ class TrainingJob:
         The failure's message, when ``status == "failed"``.
     saved : bool
         Whether the model file was written.
+    fingerprint : str or None
+        The fingerprint of the data it is trained on (set by :func:`start_training`).
     """
 
     def __init__(
@@ -111,7 +119,10 @@ class TrainingJob:
         self.stop_flag = StopFlag()
         self.started_at = time.time()
         self.finished_at: float | None = None
+        # the data it trains on, so a page lists only the trainings of the data on screen
+        self.fingerprint: str | None = None
         self._history: list[dict[str, float]] = []
+        self._stamps: list[float] = []  # when each epoch was recorded: its wall time includes validation
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
@@ -142,14 +153,21 @@ class TrainingJob:
         with self._lock:
             done = len(self._history)
             seconds = [float(row.get("seconds", float("nan"))) for row in self._history]
+            stamps = [self.started_at, *self._stamps]
         end = self.finished_at if self.finished_at is not None else time.time()
         elapsed = max(end - self.started_at, 0.0)
         remaining: float | None = None
         if self.finished:
             remaining = 0.0
         elif done:
-            known = [s for s in seconds if s == s]  # NaN-free epoch times
+            # The last few epochs only: the first ones pay warm-up costs, and one slow epoch must not
+            # swing the estimate by minutes.
+            known = [s for s in seconds[-TIME_LEFT_WINDOW:] if s == s]  # NaN-free epoch times
             per_epoch = sum(known) / len(known) if known else elapsed / done
+            # an epoch's own "seconds" leave out the per-epoch validation: the wall time between the last
+            # epochs' reports includes it, so the larger of the two is the honest estimate
+            recent = stamps[-(TIME_LEFT_WINDOW + 1):]
+            per_epoch = max(per_epoch, (recent[-1] - recent[0]) / (len(recent) - 1))
             remaining = per_epoch * max(self.epochs_total - done, 0)
         fraction = 1.0 if self.finished else min(done / self.epochs_total, 1.0)
         return JobProgress(
@@ -190,12 +208,19 @@ class TrainingJob:
         row.update({str(k): float(v) for k, v in metrics.items()})
         with self._lock:
             self._history.append(row)
+            self._stamps.append(time.time())
 
-    def _run(self, train: Interactions, val: Interactions | None, fingerprint: str | None) -> None:
+    def _run(
+        self,
+        train: Interactions,
+        val: Interactions | None,
+        fingerprint: str | None,
+        val_users: int | str | None = DEFAULT_VAL_USERS,
+    ) -> None:
         try:
             report = fit_and_save(
                 self.model, train, val, self.path, fingerprint=fingerprint, callback=self._record,
-                stop=self.stop_flag, save_on_stop=self.save_on_stop,
+                stop=self.stop_flag, save_on_stop=self.save_on_stop, val_users=val_users,
             )
             self.saved = report["model"] is not None
             self.status = "stopped" if report["stopped"] else "done"
@@ -219,6 +244,7 @@ def start_training(
     out_dir: str | Path = "model_files",
     fingerprint: str | None = None,
     save_on_stop: bool = True,
+    val_users: int | str | None = DEFAULT_VAL_USERS,
 ) -> TrainingJob:
     """Start fitting ``model`` in a background thread and register the job under ``name``.
 
@@ -236,6 +262,9 @@ def start_training(
         The data's fingerprint, stored in the model file.
     save_on_stop : bool
         Save the model also when the Stop button ended it early (its epochs so far).
+    val_users : int, str or None
+        The per-epoch validation sample: a number of users or ``"all"``
+        (:func:`recsys.app.training.val_users_setting`; checked here, before the thread starts).
 
     Returns
     -------
@@ -249,6 +278,7 @@ def start_training(
         The name is not a valid file name.
     """
     name = check_name(name, "model")
+    val_users_setting(val_users)  # a bad sample size fails here, not in the worker thread
     path = model_path(name, out_dir)
     epochs = int(getattr(model.config, "epochs", 1) or 1)
     with _REGISTRY_LOCK:
@@ -259,10 +289,11 @@ def start_training(
                 f" of {current.epochs_total}): wait for it or stop it first"
             )
         job = TrainingJob(name, model, path, epochs_total=epochs, save_on_stop=save_on_stop)
+        job.fingerprint = fingerprint
         _REGISTRY[name] = job
     path.parent.mkdir(parents=True, exist_ok=True)
     thread = threading.Thread(
-        target=job._run, args=(train, val, fingerprint), name=f"train-{name}", daemon=True
+        target=job._run, args=(train, val, fingerprint, val_users), name=f"train-{name}", daemon=True
     )
     job._thread = thread
     thread.start()
@@ -325,8 +356,7 @@ def progress_text(job: TrainingJob) -> str:
         parts.append(f"{job.status} in {format_seconds(prog.elapsed)}")
     else:
         parts.append(f"{format_seconds(prog.elapsed)} elapsed")
-        parts.append(f"about {format_seconds(prog.remaining)} left" if prog.remaining is not None
-                     else "estimating time left")
+        parts.append(time_left_text(prog.remaining))
         if job.stop_requested:
             parts.append("stopping after this epoch")
     history = job.history()

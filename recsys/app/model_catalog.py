@@ -9,6 +9,7 @@ each file's entry by its modification time and size, so a dashboard re-run does 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from recsys.app.jobs import get_job
 from recsys.app.training import HEADLINE_METRICS
 from recsys.app.workspace import model_path
 from recsys.errors import ModelError
+from recsys.fileio import file_lock
 from recsys.models.io import UnreadableModelFile, read_payload
 
 __all__ = [
@@ -133,7 +135,12 @@ def list_models(folder: str | Path = "model_files") -> list[ModelEntry]:
     return sorted(entries, key=lambda e: (e.created or "", e.name), reverse=True)
 
 
-def catalog_table(folder: str | Path = "model_files", *, fingerprint: str | None = None) -> pd.DataFrame:
+def catalog_table(
+    folder: str | Path = "model_files",
+    *,
+    fingerprint: str | None = None,
+    datasets: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """The saved models as a table for the dashboard.
 
     Parameters
@@ -142,13 +149,16 @@ def catalog_table(folder: str | Path = "model_files", *, fingerprint: str | None
         The model folder.
     fingerprint : str, optional
         Fingerprint of the data in use; fills ``matches_data``.
+    datasets : mapping of str to str, optional
+        Fingerprint -> dataset name (:func:`recsys.app.model_fit.dataset_names`); fills ``trained_on``
+        with the name of each model's training data (``None`` where it is not among them).
 
     Returns
     -------
     pandas.DataFrame
-        One row per model: ``name, kind, created, epochs, users, tracks, fingerprint, matches_data``,
-        the headline metrics present in any file (:data:`HEADLINE_METRICS`), ``config`` (as
-        ``key=value`` text), ``size_mb`` and ``error``.
+        One row per model: ``name, kind, trained_on, created, epochs, users, tracks, fingerprint,
+        matches_data``, the headline metrics present in any file (:data:`HEADLINE_METRICS`), ``config``
+        (as ``key=value`` text), ``size_mb`` and ``error``.
     """
     entries = list_models(folder)
     present = [m for m in HEADLINE_METRICS if any(m in e.metrics for e in entries)]
@@ -157,6 +167,7 @@ def catalog_table(folder: str | Path = "model_files", *, fingerprint: str | None
         row: dict[str, Any] = {
             "name": e.name,
             "kind": e.kind,
+            "trained_on": (datasets or {}).get(str(e.fingerprint)) if e.fingerprint else None,
             "created": e.created,
             "epochs": e.epochs,
             "users": e.n_users,
@@ -172,7 +183,7 @@ def catalog_table(folder: str | Path = "model_files", *, fingerprint: str | None
         row["error"] = e.error
         rows.append(row)
     columns = [
-        "name", "kind", "created", "epochs", "users", "tracks", "fingerprint", "matches_data",
+        "name", "kind", "trained_on", "created", "epochs", "users", "tracks", "fingerprint", "matches_data",
         *present, "config", "size_mb", "error",
     ]
     return pd.DataFrame(rows, columns=columns)
@@ -184,7 +195,9 @@ def delete_model(name: str, folder: str | Path = "model_files") -> Path:
     Raises
     ------
     ModelError
-        No such model, or it is being trained right now.
+        No such model, or it is being trained right now (in this process).
+    BusyError
+        Another process is training or writing it.
     """
     path = model_path(name, folder)
     job = get_job(path.stem)
@@ -192,7 +205,8 @@ def delete_model(name: str, folder: str | Path = "model_files") -> Path:
         raise ModelError(f"model {path.stem!r} is being trained: stop the training before deleting it")
     if not path.is_file():
         raise ModelError(f"no model named {path.stem!r} in {folder}")
-    path.unlink()
+    with file_lock(path, timeout=0):  # not while another process trains or writes it (BusyError)
+        path.unlink()
     with _CACHE_LOCK:
         _CACHE.pop(path.resolve(), None)
     return path

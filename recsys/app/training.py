@@ -11,10 +11,17 @@ worker thread) all call :func:`fit_and_save`, so every saved model carries the s
 The per-epoch ``val_ndcg@10`` is computed by the evaluation's own function
 (:func:`recsys.evaluation.validation.ndcg_validator`), passed into ``fit``: one NDCG for the live curve
 and the Evaluate page.
+
+One training per model file at a time, across processes: :func:`fit_and_save` holds the model file's
+lock (:func:`recsys.fileio.file_lock`) from before the fit to after the save, so a second training of
+the same file (another terminal, the dashboard) stops at once with a :class:`~recsys.errors.BusyError`
+naming the first one's pid, instead of overwriting it minutes later. Taking the lock also removes the
+temporary files of killed trainings of that file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,19 +29,22 @@ from typing import Any
 
 from recsys.data.interactions import Interactions
 from recsys.data.prepared import Prepared
-from recsys.errors import ConfigError
+from recsys.errors import ConfigError, ModelError, TrainingCancelled
 from recsys.evaluation.evaluate import evaluate_model
 from recsys.evaluation.validation import ndcg_validator
+from recsys.fileio import file_lock
 from recsys.models.base import Recommender, TrainCallback
 from recsys.models.training import StopFlag
 
 __all__ = [
     "FINAL_K",
+    "DEFAULT_VAL_USERS",
     "HEADLINE_METRICS",
     "fit_and_save",
     "headline_metrics",
     "train_and_save",
     "training_matrices",
+    "val_users_setting",
 ]
 
 FINAL_K = 10
@@ -44,6 +54,46 @@ HEADLINE_METRICS: tuple[str, ...] = (
     f"ndcg@{FINAL_K}", f"precision@{FINAL_K}", f"recall@{FINAL_K}", "val_ndcg@10", "val_loss", "train_loss",
 )
 """The metrics stored with every model, in the order the model tables show them."""
+
+
+DEFAULT_VAL_USERS = 2000
+"""Validation users the per-epoch NDCG@10 is measured on (a fixed, seeded sample; ``"all"``: every one).
+
+Per epoch this costs about ``users x tracks x factors`` multiply-adds plus a top-k per user, so a sample
+keeps an epoch's validation bounded whatever the number of users (50,000 users would cost 25 times as
+much every epoch); the final headline metrics, measured once, use every user."""
+
+
+def val_users_setting(value: int | str | None) -> int | None:
+    """The per-epoch validation sample size from a setting: a positive integer, or ``"all"`` / None.
+
+    Parameters
+    ----------
+    value : int, str or None
+        ``2000``, ``"2000"``, ``"all"`` (any case) or None.
+
+    Returns
+    -------
+    int or None
+        The sample size; None for every validation user.
+
+    Raises
+    ------
+    ConfigError
+        Anything else, naming the value.
+    """
+    if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
+        return None
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise ConfigError(
+                f"validation users must be a positive integer or 'all', got {value!r}"
+            ) from None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"validation users must be a positive integer or 'all', got {value!r}")
+    return int(value)
 
 
 def training_matrices(prepared: Prepared) -> tuple[Interactions, Interactions]:
@@ -97,6 +147,7 @@ def fit_and_save(
     stop: StopFlag | None = None,
     save_on_stop: bool = True,
     validate: Callable[..., dict[str, float]] | None = None,
+    val_users: int | str | None = DEFAULT_VAL_USERS,
 ) -> dict[str, Any]:
     """Fit ``model``, store its headline metrics and fingerprint, save it atomically, and report.
 
@@ -117,17 +168,57 @@ def fit_and_save(
     save_on_stop : bool
         Save the model also when ``stop`` ended it early.
     validate : callable, optional
-        The per-epoch validation metric; :func:`recsys.evaluation.validation.ndcg_validator` by default.
+        The per-epoch validation metric; by default
+        :func:`recsys.evaluation.validation.ndcg_validator` on ``val_users`` users.
+    val_users : int, str or None
+        Size of the fixed, seeded sample of validation users the default per-epoch NDCG@10 is measured
+        on (:data:`DEFAULT_VAL_USERS`); ``"all"`` or None for every one (see :func:`val_users_setting`).
+        Each epoch's ``val_users`` in ``history`` is the number actually measured.
 
     Returns
     -------
     dict
         ``model`` (path, or ``None`` when stopped and not saved), ``kind``, ``config``, ``seconds`` (the
-        fit's wall time), ``epochs``, ``history``, ``metrics``, ``fingerprint``, ``stopped``.
+        fit's wall time), ``epochs``, ``history``, ``metrics``, ``fingerprint``, ``stopped``,
+        ``val_users`` (the sample setting: a number or ``"all"``), ``final_seconds`` (the headline
+        metrics' evaluation of every validation user, after the fit).
+
+    Raises
+    ------
+    BusyError
+        Another process (or thread) is training or writing the same model file.
     """
     out = Path(out)
     if out.suffix != ".pt":
         raise ConfigError(f"a model file must end in .pt, got {out}")
+    sample = val_users_setting(val_users)
+    if validate is None:
+        validate = ndcg_validator(sample_users=sample)
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(file_lock(out, timeout=0))
+        except OSError as exc:  # a folder that cannot be made or written: said before training for nothing
+            raise ModelError(f"cannot write model file {out}: {exc}") from exc
+        report = _fit_and_save_locked(
+            model, train, val, out, fingerprint=fingerprint, callback=callback, stop=stop,
+            save_on_stop=save_on_stop, validate=validate,
+        )
+    return {**report, "val_users": "all" if sample is None else sample}
+
+
+def _fit_and_save_locked(
+    model: Recommender,
+    train: Interactions,
+    val: Interactions | None,
+    out: Path,
+    *,
+    fingerprint: str | None,
+    callback: TrainCallback | None,
+    stop: StopFlag | None,
+    save_on_stop: bool,
+    validate: Callable[..., dict[str, float]] | None,
+) -> dict[str, Any]:
+    """:func:`fit_and_save` holding the model file's lock."""
     history: list[dict[str, float]] = []
 
     def record(epoch: int, metrics: dict[str, float]) -> None:
@@ -136,12 +227,22 @@ def fit_and_save(
             callback(epoch, metrics)
 
     start = time.perf_counter()
-    model.fit(train, val=val, callback=record, stop=stop,
-              validate=validate if validate is not None else ndcg_validator())
+    try:
+        model.fit(train, val=val, callback=record, stop=stop,
+                  validate=validate if validate is not None else ndcg_validator())
+    except TrainingCancelled:
+        # stopped before any model existed (a cancelled Spark job keeps no factors): nothing to save
+        return {
+            "model": None, "kind": model.kind, "config": model.config_dict(),
+            "seconds": time.perf_counter() - start, "epochs": len(history), "history": history,
+            "metrics": {}, "fingerprint": fingerprint, "stopped": True, "final_seconds": 0.0,
+        }
     seconds = time.perf_counter() - start
     if fingerprint is not None:
         model.fingerprint = fingerprint
+    final_start = time.perf_counter()
     model.metrics = {**model.metrics, **headline_metrics(model, val, history)}
+    final_seconds = time.perf_counter() - final_start
     planned = int(getattr(model.config, "epochs", 1) or 1)
     stopped = stop is not None and stop.is_set() and len(history) < planned
     path: Path | None = None
@@ -157,6 +258,7 @@ def fit_and_save(
         "metrics": dict(model.metrics),
         "fingerprint": fingerprint,
         "stopped": stopped,
+        "final_seconds": final_seconds,
     }
 
 
@@ -167,8 +269,11 @@ def train_and_save(
     *,
     callback: TrainCallback | None = None,
     stop: StopFlag | None = None,
+    val_users: int | str | None = DEFAULT_VAL_USERS,
 ) -> dict[str, Any]:
     """:func:`fit_and_save` on a prepared dataset's train split (validating on val).
+
+    ``val_users`` is :func:`fit_and_save`'s: the per-epoch validation sample (a number or ``"all"``).
 
     Returns
     -------
@@ -177,6 +282,7 @@ def train_and_save(
     """
     train, val = training_matrices(prepared)
     report = fit_and_save(
-        model, train, val, out, fingerprint=prepared.fingerprint, callback=callback, stop=stop
+        model, train, val, out, fingerprint=prepared.fingerprint, callback=callback, stop=stop,
+        val_users=val_users,
     )
     return {**report, "data": str(prepared.folder)}

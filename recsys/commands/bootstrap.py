@@ -16,6 +16,7 @@ from typing import Any
 
 from recsys.app.training import train_and_save
 from recsys.app.workspace import ensure_prepared, model_path
+from recsys.commands.bounds import MAX_USERS_OR_TRACKS, int_in, seed
 from recsys.commands.progress import epoch_bar
 from recsys.data.demo import generate_dataset
 from recsys.errors import ModelError
@@ -41,9 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--models", type=Path, default=None, help="model folder (default model_files, or $RECSYS_MODEL_ROOT)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the generated demo data (default 0)")
-    parser.add_argument("--users", type=int, default=1000, help="demo users (default 1000)")
-    parser.add_argument("--tracks", type=int, default=5000, help="demo tracks (default 5000)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the generated demo data (default 0)")
+    parser.add_argument(
+        "--users", type=int_in(1, MAX_USERS_OR_TRACKS), default=1000, help="demo users (default 1000)"
+    )
+    parser.add_argument(
+        "--tracks", type=int_in(1, MAX_USERS_OR_TRACKS), default=5000, help="demo tracks (default 5000)"
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

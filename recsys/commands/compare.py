@@ -6,10 +6,20 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from recsys.commands.bounds import (
+    MAX_BOOT,
+    MAX_CUTOFF,
+    MAX_GROUP_SIZE,
+    MAX_GROUPS,
+    MAX_PERMUTATIONS,
+    finite_float,
+    int_in,
+    seed,
+)
 from recsys.commands.evaluate import load_for_evaluation
 from recsys.errors import ConfigError
 from recsys.evaluation import compare_groups, compare_models
-from recsys.evaluation.groups import GROUP_KINDS
+from recsys.evaluation.groups import GROUP_KINDS, PROTOCOLS
 from recsys.jsonable import to_plain
 from recsys.models import load_model
 from recsys.models.group import STRATEGIES
@@ -26,20 +36,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--models", required=True, nargs=2, type=Path, metavar=("A", "B"), help="two model files"
     )
     parser.add_argument("--split", choices=("val", "test"), default="val", help="truth split (default val)")
-    parser.add_argument("--k", type=int, nargs="+", default=[10], help="cut-offs (default 10)")
     parser.add_argument(
-        "--threshold", type=float, default=1.0, help="relevance: truth score >= this (default 1)"
+        "--k", type=int_in(1, MAX_CUTOFF), nargs="+", default=[10], help="cut-offs (default 10)"
+    )
+    parser.add_argument(
+        "--threshold", type=finite_float, default=1.0, help="relevance: truth score >= this (default 1)"
     )
     parser.add_argument(
         "--exclude-seen", action="store_true", help="discovery regime (heard tracks excluded)"
     )
-    parser.add_argument("--groups", type=int, default=1000, help="random groups to compare on (0: none)")
-    parser.add_argument("--group-size", type=int, default=5, help="members per group (default 5)")
+    parser.add_argument(
+        "--groups", type=int_in(0, MAX_GROUPS), default=1000, help="random groups to compare on (0: none)"
+    )
+    parser.add_argument(
+        "--group-size", type=int_in(1, MAX_GROUP_SIZE), default=5, help="members per group (default 5)"
+    )
     parser.add_argument("--group-kind", choices=GROUP_KINDS, default="random", help="how groups are drawn")
     parser.add_argument("--strategy", choices=STRATEGIES, default="average", help="group aggregation")
-    parser.add_argument("--seed", type=int, default=0, help="seed of groups, bootstrap, permutations")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
-    parser.add_argument("--n-perm", type=int, default=5000, help="sign flips of the permutation test")
+    # No --weights: member weights belong to the members of one given group; these groups are drawn at
+    # random, so a weight per position in a group would weigh arbitrary people.
+    parser.add_argument(
+        "--protocol", choices=PROTOCOLS, default="coupled",
+        help="group truth: coupled (held-out plays, default) or decoupled (each member's own ranking)",
+    )
+    parser.add_argument("--seed", type=seed, default=0, help="seed of groups, bootstrap, permutations")
+    parser.add_argument(
+        "--n-boot", type=int_in(0, MAX_BOOT), default=1000, help="bootstrap resamples (default 1000)"
+    )
+    parser.add_argument(
+        "--n-perm", type=int_in(0, MAX_PERMUTATIONS), default=5000, help="sign flips of the permutation test"
+    )
 
 
 def _names(a: Path, b: Path) -> tuple[str, str]:
@@ -91,6 +117,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             strategy=args.strategy,
             threshold=args.threshold,
             exclude_seen=args.exclude_seen,
+            protocol=args.protocol,
             **stats,
         )
         out["groups"] = {
@@ -98,6 +125,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "size": ga.size,
             "kind": ga.kind,
             "strategy": ga.strategy,
+            "protocol": ga.protocol,
             **groups.to_dict(),
         }
     out["warnings"] = warnings

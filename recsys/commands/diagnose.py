@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from recsys.app.workspace import ensure_prepared
+from recsys.commands.bounds import int_in, seed
 from recsys.evaluation.diagnostics import Diagnosis, best_model_vs_random, diagnose_cached
+from recsys.evaluation.diagnostics.check import MAX_BOOT
 from recsys.models import load_model
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -18,8 +20,10 @@ HELP = "signal diagnostics: verdict structured / weak / none, with the figure an
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``diagnose`` options to ``parser``."""
     parser.add_argument("--data", required=True, help="a prepared folder, or a raw one (prepared first)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstraps (default 0)")
-    parser.add_argument("--n-boot", type=int, default=300, help="bootstrap replicates (default 300)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the bootstraps (default 0)")
+    parser.add_argument(
+        "--n-boot", type=int_in(10, MAX_BOOT), default=300, help="bootstrap replicates (default 300)"
+    )
     parser.add_argument(
         "--model",
         action="append",

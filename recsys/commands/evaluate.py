@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from recsys.app.workspace import ensure_prepared
+from recsys.commands.bounds import MAX_BOOT, MAX_CUTOFF, finite_float, int_in, seed
+from recsys.commands.engine import add_engine_arguments, spark_settings
 from recsys.data.interactions import Interactions
 from recsys.data.prepared import Prepared
 from recsys.evaluation import beyond_accuracy, evaluate_model
@@ -25,17 +27,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="prepared or raw data folder")
     parser.add_argument("--model", required=True, type=Path, help="model file (.pt) written by train")
     parser.add_argument("--split", choices=("val", "test"), default="val", help="truth split (default val)")
-    parser.add_argument("--k", type=int, nargs="+", default=[5, 10, 30], help="cut-offs (default 5 10 30)")
     parser.add_argument(
-        "--threshold", type=float, default=1.0, help="relevance: truth score >= this (default 1)"
+        "--k", type=int_in(1, MAX_CUTOFF), nargs="+", default=[5, 10, 30], help="cut-offs (default 5 10 30)"
+    )
+    parser.add_argument(
+        "--threshold", type=finite_float, default=1.0, help="relevance: truth score >= this (default 1)"
     )
     parser.add_argument(
         "--exclude-seen",
         action="store_true",
         help="discovery regime: tracks heard in training are neither ranked nor relevant",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the bootstrap (default 0)")
+    parser.add_argument(
+        "--n-boot", type=int_in(0, MAX_BOOT), default=1000, help="bootstrap resamples (default 1000)"
+    )
+    add_engine_arguments(parser, "wmf models: every user's top-k in blocks on Spark, the same metrics")
 
 
 def load_for_evaluation(
@@ -59,17 +66,17 @@ def load_for_evaluation(
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate; return the ``--json`` object."""
+    spark = spark_settings(args)
     model, prepared, truth, warnings = load_for_evaluation(args.data, args.model, args.split)
-    ev = evaluate_model(
-        model,
-        truth,
-        k=args.k,
-        threshold=args.threshold,
-        exclude_seen=args.exclude_seen,
-        seed=args.seed,
-        n_boot=args.n_boot,
-        progress=True,
-    )
+    options = dict(k=args.k, threshold=args.threshold, exclude_seen=args.exclude_seen, seed=args.seed,
+                   n_boot=args.n_boot, progress=True)
+    if spark is not None:
+        # why here: the Spark evaluator loads pyspark; a local evaluation never does
+        from recsys.evaluation.spark_eval import evaluate_on_spark
+
+        ev = evaluate_on_spark(model, truth, spark=spark, **options)
+    else:
+        ev = evaluate_model(model, truth, **options)
     train = model.train
     popularity = model.popularity()
     genres = track_genre_matrix(getattr(prepared, "tracks", None), train.item_ids)
@@ -95,6 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "random": ev.random(),
             "beyond": beyond,
             "seconds": round(ev.seconds, 3),
+            "engine": args.engine,
             "warnings": warnings,
         }
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from recsys.commands.bounds import MAX_EVENTS, MAX_USERS_OR_TRACKS, int_in, non_negative_float, seed
 from recsys.data.demo import generate_dataset
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -17,15 +18,20 @@ HELP = "generate a demo dataset (all five Pozytywka files) with planted structur
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``generate`` options to ``parser``."""
     parser.add_argument("--out", required=True, help="output folder (created if needed)")
-    parser.add_argument("--users", type=int, default=1000, help="number of users (default 1000)")
-    parser.add_argument("--tracks", type=int, default=5000, help="number of tracks (default 5000)")
     parser.add_argument(
-        "--events", type=int, default=None, help="lines in sessions.jsonl (default 300 per user)"
+        "--users", type=int_in(1, MAX_USERS_OR_TRACKS), default=1000, help="number of users (default 1000)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--tracks", type=int_in(1, MAX_USERS_OR_TRACKS), default=5000, help="number of tracks (default 5000)"
+    )
+    parser.add_argument(
+        "--events", type=int_in(1, MAX_EVENTS), default=None,
+        help="lines in sessions.jsonl (default 300 per user)",
+    )
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--taste-strength",
-        type=float,
+        type=non_negative_float,
         default=1.0,
         help="1 = clear listening structure (default), 0 = uniform noise",
     )

@@ -9,6 +9,8 @@ from typing import Any
 from tqdm import tqdm
 
 from recsys.app.workspace import prepared_folder
+from recsys.commands.bounds import fraction, seed
+from recsys.commands.engine import add_engine_arguments, spark_settings
 from recsys.data.prepare import prepare
 from recsys.data.process import STAGES, PrepareSettings
 from recsys.data.scoring import DEFAULT_WEIGHTS
@@ -32,9 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep malformed lines aside (counted and written to rejected.parquet) instead of failing",
     )
     parser.add_argument("--split", choices=SPLIT_METHODS, default="chrono", help="splitting method")
-    parser.add_argument("--val-frac", type=float, default=0.15, help="fraction of events for validation")
-    parser.add_argument("--test-frac", type=float, default=0.15, help="fraction of events for test")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random split")
+    parser.add_argument("--val-frac", type=fraction, default=0.15, help="fraction of events for validation")
+    parser.add_argument("--test-frac", type=fraction, default=0.15, help="fraction of events for test")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the random split")
     parser.add_argument(
         "--weight",
         action="append",
@@ -43,10 +45,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="score weight of an event type, repeatable (default play=1 like=1, others 0): --weight like=2",
     )
     parser.add_argument("--force", action="store_true", help="reprocess even if the input is unchanged")
+    add_engine_arguments(parser, "Spark SQL reads the JSON lines in parallel; the same tables and report")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run ``prepare`` and return its report."""
+    spark = spark_settings(args)  # before any work: a Spark flag without --engine spark fails fast
     settings = PrepareSettings(
         split=args.split,
         val_frac=args.val_frac,
@@ -66,17 +70,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             bar.refresh()
 
     try:
-        return prepare(
+        report = prepare(
             args.data,
             args.out if args.out is not None else prepared_folder(args.data),
             settings=settings,
             skip_malformed=args.skip_malformed,
             force=args.force,
             progress=progress,
+            on_wait=_say,
+            engine=args.engine,
+            spark=spark,
         )
     finally:
         if bar is not None:
             bar.close()
+    # Odd but accepted rows (duplicate users, unknown users, implausible times) are never silent.
+    for warning in (report.get("sanity") or {}).get("warnings", []):
+        _say(f"warning: {warning} (see flagged.parquet)")
+    return report
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def _weights(pairs: list[str]) -> dict[str, float]:

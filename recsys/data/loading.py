@@ -1,11 +1,17 @@
-"""Fast, validating loading of the Pozytywka JSON-lines files.
+"""Fast, validating loading of ``sessions.jsonl`` (the catalogue files are :mod:`recsys.data.records`').
 
 ``sessions.jsonl`` of a real release holds millions of lines, so it is read with pyarrow's columnar JSON
 reader into typed columns (pandas' JSON parser needs 16 s and 4 GB for 3 million events). pyarrow fails
 a whole file on one bad line and cannot say which line it was, so when it fails (or infers a type no
-release uses) the file is read a second time line by line with :func:`json.loads`. That slow pass finds
-every malformed line with its 1-based number and the field concerned; it either raises a
-:class:`~recsys.errors.DataError` for the first one, or, with ``skip_malformed=True``, keeps them aside.
+release uses, or reads invalid UTF-8, or sees fewer rows than lines) the file is read a second time line
+by line (:func:`recsys.data.jsonl.parse_line`). That slow pass finds every malformed line with its
+1-based number and the field concerned; it either raises a :class:`~recsys.errors.DataError` for the
+first one, or, with ``skip_malformed=True``, keeps them aside. Before either, the file is checked as
+bytes (:mod:`recsys.data.rawfile`): a compressed or binary file, or a line longer than 1 MiB, is named
+at once, in bounded memory.
+
+Timestamps must fall in years 1-9999 (what a date can hold); an epoch number beyond that is a malformed
+line, not a crash. Integers (ids, epoch numbers) must fit in 64 bits.
 
 Formats accepted (all seen in real releases): ISO-8601 timestamps (with or without fraction or zone)
 and epoch milliseconds; event names in any case, the misspelt ``advertisment`` is read as
@@ -14,10 +20,8 @@ and epoch milliseconds; event names in any case, the misspelt ``advertisment`` i
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,7 @@ import pyarrow.json as pj
 
 from recsys.data.jsonl import (
     FileScanner,
-    check_file,
+    a_type,
     describe_value,
     empty_malformed,
     iter_lines,
@@ -38,12 +42,22 @@ from recsys.data.jsonl import (
     mentions,
     nonblank_line_numbers,
     parse_iso,
+    parse_line,
     raise_first,
-    type_name,
 )
+from recsys.data.rawfile import (
+    check_file,
+    find_overlong_line,
+    first_line_is_object,
+    has_bom,
+    overlong_reason,
+)
+from recsys.data.records import INT64_RANGE, read_records
 from recsys.errors import DataError
 
 __all__ = [
+    "MAX_TIMESTAMP_MS",
+    "MIN_TIMESTAMP_MS",
     "SESSION_FIELDS",
     "LoadedSessions",
     "read_sessions",
@@ -55,6 +69,12 @@ SESSION_FIELDS: tuple[str, ...] = ("session_id", "timestamp", "user_id", "track_
 
 # Spelling variants of event names found in releases -> the canonical lower-case name.
 _EVENT_ALIASES = {"advertisment": "advertisement"}
+
+#: Earliest timestamp accepted, in epoch milliseconds: 0001-01-01T00:00:00 (a date's first day).
+MIN_TIMESTAMP_MS = -62_135_596_800_000
+#: Latest timestamp accepted, in epoch milliseconds: 9999-12-31T23:59:59.999 (a date's last moment).
+MAX_TIMESTAMP_MS = 253_402_300_799_999
+_RANGE_TEXT = "out of range: a timestamp must fall in years 1-9999 (epoch milliseconds, or ISO-8601)"
 
 
 @dataclass
@@ -122,31 +142,21 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
     """
     path = Path(path)
     check_file(path)
+    overlong = find_overlong_line(path)
+    if overlong is not None and not skip_malformed:
+        raise DataError(overlong_reason(), file=str(path), line=overlong)
     scanner = FileScanner(path)
     scanner.start()
-    table: pa.Table | None
-    try:
-        table = pj.read_json(
-            path,
-            read_options=pj.ReadOptions(block_size=4 << 20),
-            parse_options=pj.ParseOptions(
-                explicit_schema=pa.schema([("track_id", pa.string()), ("event_type", pa.string())])
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        if "Empty JSON file" in str(exc):
-            scanner.join()
-            raise DataError("file is empty", file=str(path), line=1) from None
-        table = None
+    table: pa.Table | None = None
+    if overlong is None and first_line_is_object(path):
+        table = _read_fast(path, scanner)
     scanner.join()
     if scanner.error is not None:
         raise DataError(f"cannot read: {scanner.error}", file=str(path))
-    if table is not None and table.num_rows == 0:
-        raise DataError("file is empty", file=str(path), line=1)
     if table is not None:
         missing = [name for name in SESSION_FIELDS if name not in table.column_names]
         # The explicit schema adds its columns even when no line has them: an all-null one may be absent.
-        for name in ("track_id", "event_type"):
+        for name in SESSION_FIELDS:
             if table[name].null_count == table.num_rows and not mentions(path, name):
                 missing.append(name)
         if missing and table.num_rows:
@@ -154,18 +164,24 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
         if any(not _OK_TYPES[name](table.schema.field(name).type) for name in SESSION_FIELDS):
             table = None  # a value of a type no release uses: find its line the slow way
     notes: list[str] = []
-    if table is None:
-        table, malformed = _read_sessions_slow(path)
-        notes.append("slow line-by-line pass (the columnar reader rejected the file)")
-    else:
+    if table is not None:
         table = table.select(list(SESSION_FIELDS))
         lines_guess = scanner.newlines + (0 if scanner.ends_with_newline else 1)
         if lines_guess == table.num_rows:
             lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
         else:  # blank lines present: number the rows the slow way
             lines = nonblank_line_numbers(path)
-        table = table.append_column("line", pa.array(lines))
-        table, malformed = _normalise_fast(table)
+        if len(lines) != table.num_rows:
+            table = None  # an object spread over several lines (pretty-printed): name the lines
+        else:
+            table = table.append_column("line", pa.array(lines))
+            table, malformed = _normalise_fast(table)
+    if table is None:
+        table, malformed = _read_sessions_slow(path)
+        notes.append("slow line-by-line pass (the columnar reader rejected the file)")
+    elif not malformed.empty:
+        # The columnar reader sees a line `null` or `{}` as a row of nulls: the line itself says why.
+        malformed = _refine(path, malformed if skip_malformed else malformed.head(1))
     if not skip_malformed:
         raise_first(malformed, path)
     if skip_malformed and not malformed.empty:
@@ -179,6 +195,71 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
         path=path,
         notes=notes,
     )
+
+
+# The common release's types, read as such: no type inference, and the fields a release adds (ignored)
+# are never built. At 10 million lines this read is 1.5 GB at its peak instead of 2.1 GB. Measured
+# against polars (benchmarks/results/scale.md): polars' own read of the same file peaks at 2.9 GB (it
+# holds the whole file), beyond the 2 GB budget of prepare, so the columnar reader stays pyarrow's.
+_TYPED = pa.schema([
+    ("session_id", pa.int64()), ("timestamp", pa.string()), ("user_id", pa.int64()),
+    ("track_id", pa.string()), ("event_type", pa.string()),
+])  # fmt: skip
+# Any other release (string ids, epoch-millisecond times): inferred, with the two text columns fixed.
+_INFERRED = pa.schema([("track_id", pa.string()), ("event_type", pa.string())])
+_BLOCK = 16 << 20  # bytes per parsed block: fewer, larger blocks parse faster on 2 cores than 4 MiB ones
+
+
+def _read_fast(path: Path, scanner: FileScanner) -> pa.Table | None:
+    """pyarrow's columnar read, or ``None`` when the file needs the line-by-line pass.
+
+    First with the usual release's types (:data:`_TYPED`), then, when a value does not fit them, with
+    the types inferred (:data:`_INFERRED`); a file neither read accepts goes line by line."""
+    for schema, extra in ((_TYPED, "ignore"), (_INFERRED, "infer")):
+        try:
+            source: str | pa.NativeFile = str(path)
+            if has_bom(path):
+                source = pa.OSFile(str(path))
+                source.seek(3)
+            table = pj.read_json(
+                source,
+                read_options=pj.ReadOptions(block_size=_BLOCK),
+                parse_options=pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior=extra),
+            )
+            # pyarrow keeps invalid UTF-8 inside strings; converting them later would raise.
+            table.select([n for n in SESSION_FIELDS if n in table.column_names]).validate(full=True)
+            break
+        except pa.ArrowException as exc:
+            if "Empty JSON file" in str(exc):
+                scanner.join()
+                raise DataError("file is empty", file=str(path), line=1) from None
+    else:
+        return None
+    if table.num_rows == 0:
+        scanner.join()
+        raise DataError("file is empty", file=str(path), line=1)
+    return table
+
+
+def _refine(path: Path, malformed: pd.DataFrame) -> pd.DataFrame:
+    """Replace the reasons of rows found bad by the fast path with what the strict line parser says."""
+    wanted = set(malformed["line"].tolist())
+    found: dict[int, tuple[str | None, str]] = {}
+    last = max(wanted)
+    for number, raw in iter_lines(path):
+        if number in wanted:
+            obj, field_name, reason = parse_line(raw, number=number)
+            if obj is None:
+                found[number] = (field_name, str(reason))
+        if number >= last:
+            break
+    if not found:
+        return malformed
+    malformed = malformed.copy()
+    for idx, number in malformed["line"].items():
+        if number in found:
+            malformed.at[idx, "field"], malformed.at[idx, "reason"] = found[number]
+    return malformed
 
 
 def _attach_text(path: Path, malformed: pd.DataFrame) -> pd.DataFrame:
@@ -196,14 +277,23 @@ def _attach_text(path: Path, malformed: pd.DataFrame) -> pd.DataFrame:
 
 
 def _normalise_fast(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
-    """Type the timestamp column; rows with a null or unreadable timestamp / session are malformed."""
+    """Type the timestamp column; rows with a null, unreadable or out-of-range timestamp, or a null
+    session, are malformed."""
     ts = table["timestamp"]
-    bad_reason: np.ndarray | None = None
     kind = ts.type
+    valid = ts.is_valid().to_numpy(zero_copy_only=False)
+    not_time = np.zeros(len(ts), dtype=bool)
     if pa.types.is_timestamp(kind):
         stamps = pc.cast(ts, pa.timestamp("ms"), safe=False)
-    elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        stamps = pc.cast(pc.cast(ts, pa.int64(), safe=False), pa.timestamp("ms"))
+    elif pa.types.is_integer(kind):
+        stamps = pc.cast(ts, pa.timestamp("ms"))
+    elif pa.types.is_floating(kind):
+        # Checked before the cast: 1e20 or NaN cast to int64 gives a plausible-looking wrong number.
+        values = ts.to_numpy(zero_copy_only=False)
+        not_time = valid & ~np.isfinite(values)
+        ok = valid & ~not_time & (np.abs(np.where(not_time | ~valid, 0, values)) < 2.0**62)
+        clean = np.where(ok, values, MAX_TIMESTAMP_MS + 1).astype(np.int64)
+        stamps = pa.chunked_array([pa.array(clean, type=pa.int64(), mask=~valid).cast(pa.timestamp("ms"))])
     else:
         try:
             stamps = pc.cast(pc.cast(ts, pa.timestamp("us")), pa.timestamp("ms"), safe=False)
@@ -212,33 +302,41 @@ def _normalise_fast(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
             parsed = pd.to_datetime(ts.to_pandas(), format="ISO8601", utc=True, errors="coerce")
             parsed = parsed.dt.tz_localize(None).astype("datetime64[ms]")
             stamps = pa.chunked_array([pa.array(parsed, type=pa.timestamp("ms"))])
-            unreadable = stamps.is_null().to_numpy(zero_copy_only=False) & ~ts.is_null().to_numpy(
-                zero_copy_only=False
-            )
-            if unreadable.any():
-                bad_reason = np.where(unreadable, "timestamp", "")
-    null_ts = ts.is_null().to_numpy(zero_copy_only=False)
+            not_time = valid & stamps.is_null().to_numpy(zero_copy_only=False)
+    millis = pc.cast(stamps, pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    out_of_range = valid & ~not_time & ((millis < MIN_TIMESTAMP_MS) | (millis > MAX_TIMESTAMP_MS))
     null_session = table["session_id"].is_null().to_numpy(zero_copy_only=False)
+    bad = ~valid | null_session | not_time | out_of_range
     table = table.set_column(table.column_names.index("timestamp"), "timestamp", stamps)
-    rows: list[tuple[int, str | None, str, str | None]] = []
-    bad = null_ts | null_session
-    if bad_reason is not None:
-        bad |= bad_reason != ""
     if not bad.any():
         return table, empty_malformed()
     lines = table["line"].to_numpy()
-    raw_ts = ts.to_pylist() if bad_reason is not None else None
+    rows: list[tuple[int, str | None, str, str | None]] = []
     for idx in np.flatnonzero(bad):
         if null_session[idx]:
-            rows.append((int(lines[idx]), "session_id", "session_id is null or missing", None))
-        elif null_ts[idx]:
-            rows.append((int(lines[idx]), "timestamp", "timestamp is null or missing", None))
+            field_name, reason = "session_id", "session_id is null or missing"
+        elif not valid[idx]:
+            field_name, reason = "timestamp", "timestamp is null or missing"
         else:
-            value = raw_ts[idx] if raw_ts is not None else None
-            reason = f"timestamp {describe_value(value)} is not a time"
-            rows.append((int(lines[idx]), "timestamp", reason, None))
-    keep = pa.array(~bad)
-    return table.filter(keep), malformed_frame(rows)
+            shown = _shown(ts, int(idx))
+            field_name = "timestamp"
+            reason = f"timestamp {shown} is " + (_RANGE_TEXT if out_of_range[idx] else "not a time")
+        rows.append((int(lines[idx]), field_name, reason, None))
+    return table.filter(pa.array(~bad)), malformed_frame(rows)
+
+
+def _shown(column: pa.ChunkedArray, idx: int) -> str:
+    """A value of a column as written in a message (a date beyond year 9999 as its raw number)."""
+    try:
+        return describe_value(column[idx].as_py())
+    except (OverflowError, ValueError):
+        return describe_value(column[idx].cast(pa.int64()).as_py())
+
+
+def _check_int(name: str, value: int) -> str | None:
+    if not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
+        return f"{name} {describe_value(value)} is out of range (beyond 64-bit integers)"
+    return None
 
 
 def _check_session_value(name: str, value: Any) -> tuple[Any, str | None]:
@@ -247,29 +345,27 @@ def _check_session_value(name: str, value: Any) -> tuple[Any, str | None]:
         if value is None:
             return None, "timestamp is null or missing"
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            return None, f"timestamp {describe_value(value)} is not a time (a {type_name(value)})"
+            return None, f"timestamp {describe_value(value)} is not a time ({a_type(value)})"
         if isinstance(value, str):
             ms = parse_iso(value)
             if ms is None:
                 return None, f"timestamp {describe_value(value)} is not a time"
-            return ms, None
-        if isinstance(value, float) and not math.isfinite(value):
+        elif isinstance(value, float) and not math.isfinite(value):
             return None, f"timestamp {describe_value(value)} is not a time"
-        return int(value), None
-    if name == "session_id":
+        else:
+            ms = int(value)
+        if not MIN_TIMESTAMP_MS <= ms <= MAX_TIMESTAMP_MS:
+            return None, f"timestamp {describe_value(value)} is {_RANGE_TEXT}"
+        return ms, None
+    if name in ("session_id", "user_id"):
         if value is None:
-            return None, "session_id is null or missing"
+            return None, ("session_id is null or missing" if name == "session_id" else None)
         if isinstance(value, bool) or not isinstance(value, (int, str)):
-            shown = describe_value(value)
-            return None, f"session_id {shown} is a {type_name(value)}, not an integer or string"
-        return value, None
-    if name == "user_id":
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, str))):
-            return None, f"user_id {describe_value(value)} is a {type_name(value)}, not an integer or string"
-        return value, None
+            return None, f"{name} {describe_value(value)} is {a_type(value)}, not an integer or string"
+        return value, _check_int(name, value) if isinstance(value, int) else None
     # track_id, event_type
     if value is not None and not isinstance(value, str):
-        return None, f"{name} {describe_value(value)} is a {type_name(value)}, not a string"
+        return None, f"{name} {describe_value(value)} is {a_type(value)}, not a string"
     return value, None
 
 
@@ -286,21 +382,17 @@ def _read_sessions_slow(path: Path) -> tuple[pa.Table, pd.DataFrame]:
     bad: list[tuple[int, str | None, str, str]] = []
     seen: set[str] = set()
     for number, raw in iter_lines(path):
-        text = raw.decode("utf-8", "replace").rstrip("\r\n")
-        try:
-            obj = json.loads(raw)
-        except ValueError as exc:
-            bad.append((number, None, f"not valid JSON ({exc})", text[:1000]))
-            continue
-        if not isinstance(obj, dict):
-            bad.append((number, None, f"not a JSON object (a {type_name(obj)})", text[:1000]))
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")[:1000]
+        obj, field_name, reason = parse_line(raw, number=number)
+        if obj is None:
+            bad.append((number, field_name, str(reason), text))
             continue
         seen.update(obj.keys())
         values = []
         for name in SESSION_FIELDS:
             value, reason = _check_session_value(name, obj.get(name))
             if reason is not None:
-                bad.append((number, name, reason, text[:1000]))
+                bad.append((number, name, reason, text))
                 break
             values.append(value)
         else:
@@ -369,85 +461,3 @@ def _finish(table: pa.Table) -> pa.Table:
             "event_type": events,
         }
     )
-
-
-# -- catalogue files (tracks, users, artists, track_storage) --------------------------------------
-def read_records(
-    path: str | os.PathLike,
-    *,
-    required: Sequence[str],
-    id_field: str | None = None,
-    skip_malformed: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read a small JSON-lines table (tracks, users, artists) into a DataFrame.
-
-    Parameters
-    ----------
-    path : path-like
-        The file.
-    required : sequence of str
-        Columns the file must have.
-    id_field : str, optional
-        A column whose value may not be null (the table's key).
-    skip_malformed : bool, default False
-        Keep malformed lines aside instead of raising.
-
-    Returns
-    -------
-    (pandas.DataFrame, pandas.DataFrame)
-        The records (all columns of the file; a column mixing integers and strings, like the
-        artist id ``-1`` of one release, is read as strings) and the malformed lines (``line``,
-        ``field``, ``reason``, ``text``).
-
-    Raises
-    ------
-    DataError
-        Naming file, line and field, as :func:`read_sessions`.
-    """
-    path = Path(path)
-    check_file(path)
-    frame: pd.DataFrame | None
-    try:
-        frame = pj.read_json(path).to_pandas()
-    except pa.ArrowInvalid as exc:
-        if "Empty JSON file" in str(exc):
-            raise DataError("file is empty", file=str(path), line=1) from None
-        frame = None
-    bad: list[tuple[int, str | None, str, str]] = []
-    fast_ok = frame is not None and (
-        id_field is None or id_field not in frame.columns or not frame[id_field].isna().any()
-    )
-    if fast_ok:
-        malformed = empty_malformed()
-    else:
-        records: list[dict] = []
-        for number, raw in iter_lines(path):
-            text = raw.decode("utf-8", "replace").rstrip("\r\n")[:1000]
-            try:
-                obj = json.loads(raw)
-            except ValueError as exc:
-                bad.append((number, None, f"not valid JSON ({exc})", text))
-                continue
-            if not isinstance(obj, dict):
-                bad.append((number, None, f"not a JSON object (a {type_name(obj)})", text))
-                continue
-            if id_field is not None and id_field in obj and obj[id_field] is None:
-                bad.append((number, id_field, f"{id_field} is null", text))
-                continue
-            records.append(obj)
-        frame = pd.DataFrame.from_records(records)
-        for column in frame.columns:
-            values = frame[column]
-            if values.dtype == object:
-                kinds = {type(v) for v in values if v is not None and not isinstance(v, float)}
-                if kinds and kinds <= {int, str} and len(kinds) == 2:
-                    frame[column] = values.map(lambda v: None if v is None else str(v))
-        malformed = malformed_frame(bad)
-        if not skip_malformed:
-            raise_first(malformed, path)
-    if frame.empty and malformed.empty:
-        raise DataError("file is empty", file=str(path), line=1)
-    missing = [name for name in required if name not in frame.columns]
-    if missing:
-        raise DataError("required column is missing", file=str(path), line=1, field=missing[0])
-    return frame, malformed

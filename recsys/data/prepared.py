@@ -7,6 +7,8 @@ A prepared folder (written by :func:`recsys.data.prepare.prepare`) holds:
   split, line`` (``line`` = line number in ``sessions.jsonl``);
 - ``rejected.parquet``: every row not kept, with ``line`` and ``reason``;
 - ``tracks.parquet`` (with ``artist_name`` and ``genres``), ``users.parquet``, ``artists.parquet``;
+- ``flagged.parquet``: odd rows found by the data sanity checks, kept or dropped
+  (:data:`recsys.data.sanity.FLAG_COLUMNS`: ``file, line, flag, kept, detail``);
 - ``manifest.json``: ``kind`` (:data:`PREPARED_KIND`), ``version`` (:data:`FORMAT_VERSION`), the input
   files' fingerprints, the settings, the dataset ``fingerprint`` and the prepare ``report``.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -49,13 +52,15 @@ OUTPUT_FILES: tuple[str, ...] = (
     "tracks.parquet",
     "users.parquet",
     "artists.parquet",
+    "flagged.parquet",
 )
 #: The manifest's file name; it is written last, so a folder with it is complete.
 MANIFEST_FILE = "manifest.json"
 #: The manifest's ``kind``: what tells a prepared folder from any other folder.
 PREPARED_KIND = "recsys-prepared"
-#: The manifest's ``version``: a prepared folder of another version is prepared again.
-FORMAT_VERSION = 1
+#: The manifest's ``version``: a prepared folder of another version is prepared again. 2: the report has
+#: a ``sanity`` section, the input fingerprints are compared by SHA-256, ``flagged.parquet`` is written.
+FORMAT_VERSION = 2
 
 
 def read_manifest(folder: str | os.PathLike) -> dict[str, Any] | None:
@@ -124,6 +129,17 @@ class Prepared:
         return _read_parquet(self.folder / "rejected.parquet")
 
     @cached_property
+    def flagged(self) -> pd.DataFrame:
+        """Odd rows of the input (duplicate ids, events of unknown users, implausible times...): ``file,
+        line, flag, kept, detail`` (see :mod:`recsys.data.sanity`)."""
+        return _read_parquet(self.folder / "flagged.parquet")
+
+    @property
+    def sanity(self) -> dict:
+        """The report's data sanity section (empty for a folder prepared before it existed)."""
+        return dict(self.report.get("sanity") or {})
+
+    @cached_property
     def track_ids(self) -> np.ndarray:
         """Sorted catalogue track ids: the columns of every :meth:`matrix`."""
         return np.sort(self.tracks["id"].astype(object).to_numpy())
@@ -157,9 +173,12 @@ class Prepared:
         if not keep_zeros:
             frame = frame[frame["score"] != 0]
         if like is not None:
-            return like.align(frame)
-        users = np.sort(frame["user_id"].unique())
-        return Interactions.from_frame(frame, user_ids=users, item_ids=self.track_ids)
+            matrix = like.align(frame)
+        else:
+            users = np.sort(frame["user_id"].unique())
+            matrix = Interactions.from_frame(frame, user_ids=users, item_ids=self.track_ids)
+        # the table on disk is this matrix (zero scores aside): Spark reads it instead of the memory copy
+        return matrix if keep_zeros else replace(matrix, source=str(self.folder / f"{split}.parquet"))
 
     def history(self, *, keep_zeros: bool = False) -> Interactions:
         """All splits together (scores summed) for every user of the dataset, over the catalogue."""

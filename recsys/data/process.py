@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -22,13 +23,27 @@ import pyarrow.compute as pc
 
 from recsys.data.cleaning import clean_events
 from recsys.data.jsonl import file_fingerprint
-from recsys.data.loading import read_records, read_sessions
+from recsys.data.loading import read_sessions
+from recsys.data.rawfile import check_file
+from recsys.data.records import read_catalogue_file
+from recsys.data.sanity import (
+    dedupe,
+    empty_flags,
+    event_flags,
+    malformed_flags,
+    sanity_report,
+    timestamp_window,
+)
 from recsys.data.scoring import DEFAULT_WEIGHTS, aggregate_codes, validate_weights
 from recsys.data.splitting import SPLIT_NAMES, assign_splits, validate_split_settings
 from recsys.errors import ConfigError, DataError
 
 __all__ = [
-    "INPUT_FILES", "STAGES", "Progress", "PrepareSettings", "Processed", "input_paths", "process_inputs",
+    "INPUT_FILES", "STAGES", "Catalogue", "Progress", "PrepareSettings", "Processed", "build_report",
+    "dataset_fingerprint", "enrich_tracks", "input_paths", "process_inputs", "read_catalogue",
+    "rejected_frame",
+    "Sanity",
+    "check_sanity",
 ]
 
 #: Input files: name -> required.
@@ -104,7 +119,8 @@ def input_paths(data_dir: Path) -> dict[str, Path]:
     Raises
     ------
     DataError
-        The folder or a required file is missing.
+        The folder or a required file is missing; an input name that is there but is not a regular
+        readable file (a folder, a broken link, a pipe, a compressed file...) is named as such.
     """
     if not data_dir.exists():
         raise DataError("data folder not found", file=str(data_dir))
@@ -113,14 +129,23 @@ def input_paths(data_dir: Path) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     for name, required in INPUT_FILES.items():
         path = data_dir / name
-        if path.is_file():
+        if os.path.lexists(path):
+            if required or not path.is_file():
+                check_file(path)  # a folder, device, pipe, broken link or compressed file says so
             paths[name] = path
         elif required:
-            raise DataError(f"required file {name} not found in the data folder", file=str(path))
+            packed = sorted(p.name for p in data_dir.glob(f"{name}.*") if p.suffix in _PACKED)
+            hint = f" (found {packed[0]}: decompress it first)" if packed else ""
+            raise DataError(f"required file {name} not found in the data folder{hint}", file=str(path))
     return paths
 
 
-def _dataset_fingerprint(inputs: Mapping[str, Mapping[str, Any]], settings: Mapping[str, Any]) -> str:
+# Suffixes of compressed copies of an input file, named in the "not found" message.
+_PACKED = (".gz", ".bz2", ".xz", ".zst", ".zip")
+
+
+def dataset_fingerprint(inputs: Mapping[str, Mapping[str, Any]], settings: Mapping[str, Any]) -> str:
+    """The dataset's fingerprint: a hash of every input file's SHA-256 and of the settings."""
     digest = hashlib.sha256()
     for name in sorted(inputs):
         digest.update(f"{name}:{inputs[name]['sha256']}\n".encode())
@@ -137,7 +162,7 @@ def _factorize(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
 
 
-def _enrich_tracks(tracks: pd.DataFrame, artists: pd.DataFrame) -> pd.DataFrame:
+def enrich_tracks(tracks: pd.DataFrame, artists: pd.DataFrame) -> pd.DataFrame:
     """Add ``artist_name`` and ``genres`` (a list, empty when the artist is unknown)."""
     out = tracks.copy()
     if "id_artist" not in out.columns or not {"id", "name"} <= set(artists.columns):
@@ -160,7 +185,7 @@ def _enrich_tracks(tracks: pd.DataFrame, artists: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _rejected_frame(rejected: pa.Table, malformed: pd.DataFrame) -> pa.Table:
+def rejected_frame(rejected: pa.Table, malformed: pd.DataFrame) -> pa.Table:
     """Rows rejected by cleaning plus malformed lines, in line order."""
     cleaned = rejected.append_column("field", pa.nulls(rejected.num_rows, pa.string()))
     cleaned = cleaned.append_column("detail", pa.nulls(rejected.num_rows, pa.string()))
@@ -186,8 +211,166 @@ def _rejected_frame(rejected: pa.Table, malformed: pd.DataFrame) -> pa.Table:
 
 
 @dataclass
+class Catalogue:
+    """The catalogue files as read (each de-duplicated by id), what was skipped, their fingerprints.
+
+    ``flags`` lists the lines dropped as duplicates or (with ``skip_malformed``) as malformed
+    (:data:`recsys.data.sanity.FLAG_COLUMNS`).
+    """
+
+    tracks: pd.DataFrame
+    users: pd.DataFrame
+    artists: pd.DataFrame
+    skipped_lines: dict[str, int]
+    duplicate_track_ids: int
+    fingerprints: dict[str, dict]
+    flags: pd.DataFrame = field(default_factory=empty_flags)
+
+
+def read_catalogue(paths: Mapping[str, Path], *, skip_malformed: bool) -> Catalogue:
+    """Read ``tracks.jsonl``, ``users.jsonl``, ``artists.jsonl``; fingerprint every file but the sessions.
+
+    Both engines read the catalogue here, on the driver: it is small beside the sessions (22,000 tracks in a
+    release), and one reader keeps the written catalogue tables identical. Each file is checked against
+    its schema (:mod:`recsys.data.records`); a repeated id keeps its first line, the others are dropped
+    and flagged (:func:`recsys.data.sanity.dedupe`).
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    flags: list[pd.DataFrame] = []
+    skipped: dict[str, int] = {}
+    for name, key, flag in (
+        ("tracks.jsonl", "id", "duplicate_track"),
+        ("users.jsonl", "user_id", "duplicate_user"),
+        ("artists.jsonl", "id", "duplicate_artist"),
+    ):
+        read = read_catalogue_file(paths[name], required=[key], skip_malformed=skip_malformed)
+        tables[name], dropped = dedupe(read.frame, read.lines, key, file=name, flag=flag)
+        flags += [malformed_flags(name, read.malformed), dropped]
+        skipped[name] = len(read.malformed)
+    tracks = tables["tracks.jsonl"]
+    return Catalogue(
+        tracks=tracks,
+        users=tables["users.jsonl"],
+        artists=tables["artists.jsonl"],
+        skipped_lines=skipped,
+        duplicate_track_ids=sum(f["flag"].eq("duplicate_track").sum() for f in flags),
+        fingerprints={name: file_fingerprint(p) for name, p in paths.items() if name != "sessions.jsonl"},
+        flags=_concat_flags(flags),
+    )
+
+
+def _concat_flags(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    kept = [p for p in parts if len(p)]
+    return pd.concat(kept, ignore_index=True) if kept else empty_flags()
+
+
+@dataclass
+class Sanity:
+    """The data sanity of one preparation: the report's ``sanity`` section and every flagged row."""
+
+    report: dict[str, Any]
+    flagged: pd.DataFrame
+
+
+def check_sanity(events: pa.Table, catalogue: Catalogue) -> Sanity:
+    """Flag kept events of users missing from ``users.jsonl`` or dated implausibly, add the catalogue's
+    flags, and count them (see :mod:`recsys.data.sanity`).
+
+    Parameters
+    ----------
+    events : pyarrow.Table
+        The kept events with ``line``, ``user_id``, ``timestamp``.
+    catalogue : Catalogue
+        From :func:`read_catalogue`.
+    """
+    window = timestamp_window()
+    users = catalogue.users["user_id"].tolist() if "user_id" in catalogue.users.columns else []
+    odd_events, unknown = event_flags(events, users, window)
+    flagged = _concat_flags([catalogue.flags, odd_events])
+    return Sanity(report=sanity_report(flagged, window, unknown), flagged=flagged)
+
+
+def build_report(
+    *,
+    input_rows: int,
+    events: pa.Table,
+    rejected_counts: dict[str, int],
+    repaired_counts: dict[str, int],
+    split_report: dict[str, dict[str, int]],
+    catalogue: Catalogue,
+    inputs: dict,
+    settings: PrepareSettings,
+    skip_malformed: bool,
+    stage_seconds: dict[str, float],
+    sanity: Sanity | None = None,
+) -> dict[str, Any]:
+    """The prepare report (the ``--json`` object) from the kept events and the counts: one definition for
+    both engines.
+
+    Parameters
+    ----------
+    input_rows : int
+        Non-blank lines of ``sessions.jsonl``.
+    events : pyarrow.Table
+        The kept events: ``user_id``, ``track_id`` and ``event_type`` (dictionary arrays), ``timestamp``.
+    rejected_counts, repaired_counts : dict
+        Rows removed per rule (``malformed`` first) and rows repaired.
+    split_report : dict
+        ``train``/``val``/``test`` -> ``events``, ``pairs``, ``users``.
+    catalogue : Catalogue
+    inputs : dict
+        File name -> fingerprint.
+    settings : PrepareSettings
+    skip_malformed : bool
+    stage_seconds : dict
+        Seconds per stage so far.
+    sanity : Sanity, optional
+        From :func:`check_sanity` (computed here when not given).
+    """
+    if sanity is None:
+        sanity = check_sanity(events, catalogue)
+    event_column = events["event_type"].combine_chunks()
+    event_names = event_column.dictionary.to_pylist()
+    event_counts = np.bincount(
+        event_column.indices.to_numpy(zero_copy_only=False), minlength=len(event_names)
+    ).tolist()
+    track_codes = events["track_id"].combine_chunks().indices.to_numpy(zero_copy_only=False)
+    stamps = events["timestamp"]
+    first, last = (pc.min(stamps).as_py(), pc.max(stamps).as_py()) if len(events) else (None, None)
+    report: dict[str, Any] = {
+        "input_rows": int(input_rows),
+        "kept_rows": int(events.num_rows),
+        "rejected": rejected_counts,
+        "repaired": repaired_counts,
+        "splits": split_report,
+        "tracks": len(catalogue.tracks),
+        "users": len(catalogue.users),
+        "artists": len(catalogue.artists),
+        "event_users": int(pc.count_distinct(events["user_id"]).as_py()) if len(events) else 0,
+        "event_tracks": int(np.count_nonzero(np.bincount(track_codes, minlength=1))),
+        "events_by_type": {str(k): int(v) for k, v in zip(event_names, event_counts, strict=True) if v},
+        "date_range": [
+            None if first is None else first.isoformat(),
+            None if last is None else last.isoformat(),
+        ],
+        "skipped_lines": dict(catalogue.skipped_lines),
+        "duplicate_track_ids": int(catalogue.duplicate_track_ids),
+        "sanity": sanity.report,
+        "stage_seconds": stage_seconds,
+        "settings": settings.to_dict(),
+        "skip_malformed": skip_malformed,
+        "fingerprint": dataset_fingerprint(inputs, settings.to_dict()),
+    }
+    assert report["input_rows"] == report["kept_rows"] + sum(rejected_counts.values()), "row accounting"
+    return report
+
+
+@dataclass
 class Processed:
-    """What :func:`process_inputs` produced: the report, the input fingerprints and the tables."""
+    """What :func:`process_inputs` produced: the report, the input fingerprints and the tables.
+
+    ``flagged`` lists the odd rows the sanity checks found (:mod:`recsys.data.sanity`).
+    """
 
     report: dict
     inputs: dict
@@ -197,6 +380,7 @@ class Processed:
     tracks: pd.DataFrame
     users: pd.DataFrame
     artists: pd.DataFrame
+    flagged: pd.DataFrame | None = None
 
 
 def process_inputs(
@@ -217,25 +401,13 @@ def process_inputs(
             progress(STAGES[i], i + 1, len(STAGES))
 
     sessions = read_sessions(paths["sessions.jsonl"], skip_malformed=skip_malformed)
-    tracks, bad_tracks = read_records(
-        paths["tracks.jsonl"], required=["id"], id_field="id", skip_malformed=skip_malformed
-    )
-    users, bad_users = read_records(
-        paths["users.jsonl"], required=["user_id"], id_field="user_id", skip_malformed=skip_malformed
-    )
-    artists, bad_artists = read_records(
-        paths["artists.jsonl"], required=["id"], id_field="id", skip_malformed=skip_malformed
-    )
-    duplicate_tracks = int(tracks["id"].duplicated().sum())
-    tracks = tracks.drop_duplicates("id", keep="first").reset_index(drop=True)
-    inputs = {"sessions.jsonl": sessions.fingerprint}
-    for name, path in paths.items():
-        if name != "sessions.jsonl":
-            inputs[name] = file_fingerprint(path)
+    catalogue = read_catalogue(paths, skip_malformed=skip_malformed)
+    inputs = {"sessions.jsonl": sessions.fingerprint, **catalogue.fingerprints}
     step(0)
 
-    cleaned = clean_events(sessions.table, pa.array(tracks["id"].tolist()))
+    cleaned = clean_events(sessions.table, pa.array(catalogue.tracks["id"].tolist()))
     events = cleaned.events
+    sanity = check_sanity(events, catalogue)
     step(1)
 
     user_codes, user_uniques = _factorize(events["user_id"])
@@ -284,48 +456,29 @@ def process_inputs(
     step(3)
 
     rejected_counts = {"malformed": len(sessions.malformed), **cleaned.rejected_counts}
-    event_types = dict(
-        zip(event_names, np.bincount(event_codes, minlength=len(event_names)).tolist(), strict=True)
+    report = build_report(
+        input_rows=sessions.input_rows,
+        events=events,
+        rejected_counts=rejected_counts,
+        repaired_counts=cleaned.repaired_counts,
+        split_report=split_report,
+        catalogue=catalogue,
+        inputs=inputs,
+        settings=settings,
+        skip_malformed=skip_malformed,
+        stage_seconds=stage_seconds,
+        sanity=sanity,
     )
-    stamps = events["timestamp"]
-    first, last = (pc.min(stamps).as_py(), pc.max(stamps).as_py()) if len(events) else (None, None)
-    report: dict[str, Any] = {
-        "input_rows": int(sessions.input_rows),
-        "kept_rows": int(events.num_rows),
-        "rejected": rejected_counts,
-        "repaired": cleaned.repaired_counts,
-        "splits": split_report,
-        "tracks": len(tracks),
-        "users": len(users),
-        "artists": len(artists),
-        "event_users": len(user_uniques),
-        "event_tracks": int(np.count_nonzero(np.bincount(track_codes, minlength=1))),
-        "events_by_type": {str(k): int(v) for k, v in event_types.items() if v},
-        "date_range": [
-            None if first is None else first.isoformat(),
-            None if last is None else last.isoformat(),
-        ],
-        "skipped_lines": {
-            "tracks.jsonl": len(bad_tracks),
-            "users.jsonl": len(bad_users),
-            "artists.jsonl": len(bad_artists),
-        },
-        "duplicate_track_ids": duplicate_tracks,
-        "stage_seconds": stage_seconds,
-        "settings": settings.to_dict(),
-        "skip_malformed": skip_malformed,
-        "fingerprint": _dataset_fingerprint(inputs, settings.to_dict()),
-    }
-    assert report["input_rows"] == report["kept_rows"] + sum(rejected_counts.values()), "row accounting"
     return Processed(
         report=report,
         inputs=inputs,
         events=events,
-        rejected=_rejected_frame(cleaned.rejected, sessions.malformed),
+        rejected=rejected_frame(cleaned.rejected, sessions.malformed),
         splits=splits,
-        tracks=_enrich_tracks(tracks, artists),
-        users=users,
-        artists=artists,
+        tracks=enrich_tracks(catalogue.tracks, catalogue.artists),
+        users=catalogue.users,
+        artists=catalogue.artists,
+        flagged=sanity.flagged,
     )
 
 

@@ -24,14 +24,38 @@ import numpy as np
 
 from recsys.errors import ConfigError
 
-__all__ = ["SPLIT_METHODS", "SPLIT_NAMES", "assign_splits", "validate_split_settings"]
+__all__ = [
+    "ROUNDING_EPS", "SPLIT_METHODS", "SPLIT_NAMES", "assign_splits", "rank_shares", "time_cut_ranks",
+    "validate_split_settings",
+]
 
 #: The splitting methods, default first.
 SPLIT_METHODS: tuple[str, ...] = ("chrono", "time", "random")
 #: Split names by code (the codes :func:`assign_splits` returns).
 SPLIT_NAMES: tuple[str, ...] = ("train", "val", "test")
 
-_EPS = 1e-9  # 0.7 * 10 is 6.999...; do not lose an event to float rounding
+ROUNDING_EPS = 1e-9
+"""Added before flooring a count: 0.7 * 10 is 6.999..., and no event may be lost to float rounding."""
+_EPS = ROUNDING_EPS
+
+
+def rank_shares(val_frac: float, test_frac: float) -> tuple[float, float]:
+    """The validation and test shares a per-user split floors (``chrono``, ``random``).
+
+    They are derived from the cut points ``1 - val - test`` and ``1 - test`` exactly as the split computes
+    them (so ``0.15`` may come back as ``0.15000000000000002``): another engine that applies
+    ``floor(n * share + ROUNDING_EPS)`` with these values assigns every event the same split.
+    """
+    train_end = 1.0 - val_frac - test_frac
+    val_end = 1.0 - test_frac
+    return val_end - train_end, 1.0 - val_end
+
+
+def time_cut_ranks(n: int, val_frac: float, test_frac: float) -> tuple[int, int]:
+    """0-based ranks, in the time-sorted events, of the ``time`` split's two cut timestamps (``n > 0``)."""
+    train_end = 1.0 - val_frac - test_frac
+    val_end = 1.0 - test_frac
+    return min(math.floor(n * train_end + _EPS), n - 1), min(math.floor(n * val_end + _EPS), n - 1)
 
 
 def validate_split_settings(method: str, val_frac: float, test_frac: float, seed: int | None = 0) -> None:
@@ -89,7 +113,7 @@ def _by_rank(users: np.ndarray, order: np.ndarray, train_end: float, val_end: fl
     sizes = np.diff(np.r_[starts, n])
     rank = np.arange(n) - np.repeat(starts, sizes)
     size = np.repeat(sizes, sizes)
-    val_frac, test_frac = val_end - train_end, 1.0 - val_end
+    val_frac, test_frac = val_end - train_end, 1.0 - val_end  # what rank_shares gives
     n_test = np.floor(size * test_frac + _EPS)
     n_val = np.floor(size * val_frac + _EPS)
     n_train = size - n_val - n_test
@@ -154,8 +178,8 @@ def assign_splits(
     if n == 0:
         return np.zeros(0, dtype=np.int8)
     ordered = np.sort(stamps, kind="stable")
-    first_cut = ordered[min(math.floor(n * train_end + _EPS), n - 1)]
-    second_cut = ordered[min(math.floor(n * val_end + _EPS), n - 1)]
+    first_rank, second_rank = time_cut_ranks(n, val_frac, test_frac)
+    first_cut, second_cut = ordered[first_rank], ordered[second_rank]
     codes = np.where(stamps < first_cut, 0, np.where(stamps < second_cut, 1, 2)).astype(np.int8)
     if test_frac == 0:
         codes[codes == 2] = 1 if val_frac > 0 else 0

@@ -21,6 +21,23 @@ from recsys.evaluation.evaluate import (
     regime_name,
     summarise,
 )
+from recsys.evaluation.group_lists import (
+    PROTOCOLS,
+    GroupLists,
+    GroupScores,
+    build_group_lists,
+    score_group_lists,
+)
+from recsys.evaluation.group_metrics import (
+    MEMBER_METRICS,
+    discounted_first_hit,
+    jain_index,
+    member_metric_columns,
+    min_max_ratio,
+    random_member_expectations,
+    zero_share,
+)
+from recsys.evaluation.group_study import STUDY_COLUMNS, STUDY_SIZES, group_kinds_study
 from recsys.evaluation.groups import (
     GROUP_KINDS,
     GroupEvaluation,
@@ -41,6 +58,7 @@ from recsys.evaluation.metrics import (
     reciprocal_rank_at_k,
 )
 from recsys.evaluation.ranking import top_k
+from recsys.evaluation.spark_eval import evaluate_on_spark  # pyspark itself loads only when it is called
 from recsys.evaluation.stats import (
     PairedResult,
     bootstrap_ci,
@@ -53,7 +71,21 @@ from recsys.evaluation.validation import ndcg_validator, validation_users
 
 __all__ = [
     "GROUP_KINDS",
+    "MEMBER_METRICS",
     "METRICS",
+    "PROTOCOLS",
+    "STUDY_COLUMNS",
+    "STUDY_SIZES",
+    "GroupLists",
+    "GroupScores",
+    "build_group_lists",
+    "discounted_first_hit",
+    "jain_index",
+    "member_metric_columns",
+    "min_max_ratio",
+    "random_member_expectations",
+    "score_group_lists",
+    "zero_share",
     "Comparison",
     "EvalData",
     "Evaluation",
@@ -70,7 +102,9 @@ __all__ = [
     "compare_models",
     "evaluate_groups",
     "evaluate_model",
+    "evaluate_on_spark",
     "genre_matrix",
+    "group_kinds_study",
     "group_similarity",
     "hit_rate_at_k",
     "hits",

@@ -186,11 +186,15 @@ def compare_groups(
     n_boot: int = 1000,
     n_perm: int = 5000,
     progress: bool = False,
+    protocol: str = "coupled",
 ) -> tuple[Comparison, GroupEvaluation, GroupEvaluation]:
     """Compare two models on the same groups (drawn once, from model A's training users).
 
-    Random expectations are per group for group precision and the members' mean NDCG (the minimum has
-    no closed form and is compared between the models only).
+    Random expectations are per group for group precision, the members' mean NDCG and recall, the
+    zero-recall share and the discounted first hit (the minima and the ratios have no closed form and
+    are compared between the models only). ``protocol`` is that of
+    :func:`~recsys.evaluation.groups.evaluate_groups`: ``decoupled`` judges each model's list by that
+    model's own ranking of each member, so the comparison is of what aggregating costs under each model.
 
     Returns
     -------
@@ -214,6 +218,7 @@ def compare_groups(
         n_boot=n_boot,
         groups=groups,
         progress=progress,
+        protocol=protocol,
     )
     ga = evaluate_groups(model_a, truth, kind=kind, **opts)
     gb = evaluate_groups(model_b, truth, kind=kind, **opts)

@@ -2,23 +2,27 @@
 
 The notebook drew random groups of ``size`` users, took as the group's relevant set the *union* of
 its members' relevant validation tracks, and scored the group list by precision@k. This module keeps
-that protocol and adds, per group, each member's NDCG@k of the group list, their mean and their
-minimum (a fairness view: the worst-served member), and two more group kinds built from taste
-similarity (cosine of the members' training vectors):
+that protocol and adds, per group, each member's NDCG@k and Recall@k of the group list summarised
+per group (mean, minimum, min/max ratio, Jain's index, zero-recall, discounted first hit: see
+:mod:`recsys.evaluation.group_metrics`), a ``decoupled`` protocol that judges the list by each
+member's own model ranking instead of held-out plays (:mod:`recsys.evaluation.group_lists`), and
+more group kinds built from taste similarity (cosine of the members' training vectors):
 
 * ``random``: members drawn uniformly (seeded), as in the notebook;
 * ``similar``: a random first member, then greedily the candidate with the highest mean cosine
   similarity to the members so far;
-* ``divergent``: the same with the lowest mean similarity.
+* ``divergent``: the same with the lowest mean similarity;
+* ``outlier``: a similar group of ``size - 1`` members, then the candidate least similar to them
+  (one member who does not fit; of two members, a divergent pair).
 
 Only users with at least one relevant item (in the regime) are candidates, so every member has a
-defined NDCG. Group lists are made by :func:`recsys.models.group.group_list` over the members' model scores
-(the same aggregation as ``model.recommend``, without the per-member explanation).
+defined NDCG; the decoupled protocol uses the same groups, so the two protocols read side by side.
+Group lists are made by :func:`recsys.models.group.group_list` over the members' model scores (the
+same aggregation as ``model.recommend``, without the per-member explanation).
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,18 +31,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from tqdm import tqdm
 
 from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import prepare_truth, regime_name, summarise
-from recsys.evaluation.metrics import hits, ndcg_at_k
+from recsys.evaluation.group_lists import PROTOCOLS, build_group_lists, score_group_lists
 from recsys.models.base import Recommender
-from recsys.models.group import group_list
 
-__all__ = ["GROUP_KINDS", "GroupEvaluation", "make_groups", "group_similarity", "evaluate_groups"]
+__all__ = [
+    "GROUP_KINDS",
+    "PROTOCOLS",
+    "GroupEvaluation",
+    "cutoffs",
+    "evaluate_groups",
+    "group_similarity",
+    "make_groups",
+]
 
-GROUP_KINDS: tuple[str, ...] = ("random", "similar", "divergent")
+GROUP_KINDS: tuple[str, ...] = ("random", "similar", "divergent", "outlier")
 """Kinds of groups drawn by :func:`make_groups` (the one list: the CLI, the Evaluate page and the Group
 builder offer these)."""
 
@@ -67,11 +77,11 @@ def make_groups(
     n_groups, size : int
         How many groups, of how many members.
     kind : str
-        ``random``, ``similar`` or ``divergent`` (see the module docstring).
+        ``random``, ``similar``, ``divergent`` or ``outlier`` (see the module docstring).
     seed : int
         Seed of the draw.
     matrix : scipy.sparse matrix, optional
-        Users x tracks training matrix, needed for ``similar`` and ``divergent``.
+        Users x tracks training matrix, needed for every kind but ``random``.
 
     Returns
     -------
@@ -111,9 +121,10 @@ def make_groups(
     total = sims(first)
     taken = np.zeros((n_groups, cand.size), dtype=bool)
     taken[np.arange(n_groups), first] = True
-    sign = 1.0 if kind == "similar" else -1.0
     for step in range(1, size):
-        key = np.where(taken, -np.inf, sign * total)
+        # similar: closest to the members so far; divergent: farthest; outlier: close, then one far
+        far = kind == "divergent" or (kind == "outlier" and step == size - 1)
+        key = np.where(taken, -np.inf, -total if far else total)
         pick = np.argmax(key, axis=1)  # ties: the lowest index
         members[:, step] = pick
         taken[np.arange(n_groups), pick] = True
@@ -145,9 +156,11 @@ class GroupEvaluation:
     Attributes
     ----------
     per_group : pandas.DataFrame
-        One row per group: ``group``, ``members`` (user ids), ``n_relevant`` (union),
-        ``n_candidates``, then per cut-off ``precision@k`` (group precision, the notebook's),
-        ``ndcg_mean@k`` and ``ndcg_min@k`` (the members' NDCG of the group list).
+        One row per group: ``group``, ``members`` (user ids), ``n_relevant`` (union), ``n_candidates``,
+        then per cut-off ``precision@k`` (group precision, the notebook's) and every per-member metric
+        of :data:`recsys.evaluation.group_metrics.MEMBER_METRICS` (``ndcg_mean@k``, ``ndcg_min@k``,
+        ``ndcg_minmax@k``, ``ndcg_jain@k``, ``recall_mean@k``, ``recall_min@k``, ``zero_recall@k``,
+        ``dfh@k``).
     member_ndcg : dict
         ``k`` -> ``(n_groups, size)`` each member's NDCG@k of the group list.
     summary : pandas.DataFrame
@@ -157,8 +170,10 @@ class GroupEvaluation:
     top : numpy.ndarray
         ``(n_groups, max k)`` the group lists (``-1`` pads a short list).
     random_per_group : pandas.DataFrame
-        Per group, a random list's expected value of each summary column (NaN for ``ndcg_min``,
-        which has no simple closed form).
+        Per group, a random list's expected value of each summary column (NaN for the minima and the
+        ratios, which have no simple closed form).
+    protocol : str
+        ``coupled`` (held-out plays) or ``decoupled`` (each member's own ranking).
     """
 
     per_group: pd.DataFrame
@@ -173,18 +188,25 @@ class GroupEvaluation:
     k: tuple[int, ...]
     seconds: float
     random_per_group: pd.DataFrame
+    protocol: str = "coupled"
 
     def metrics(self) -> dict[str, float]:
         """Mean of each column (``"precision@10"`` -> float)."""
         return {name: float(v) for name, v in self.summary["mean"].items()}
 
 
-def _indicator(groups: np.ndarray, n_rows: int) -> sp.csr_matrix:
-    n_groups, size = groups.shape
-    return sp.csr_matrix(
-        (np.ones(groups.size, dtype=np.float32), (np.repeat(np.arange(n_groups), size), groups.ravel())),
-        shape=(n_groups, n_rows),
-    )
+def cutoffs(k: Sequence[int] | int) -> tuple[int, ...]:
+    """Cut-offs as a sorted tuple of distinct positive integers.
+
+    Raises
+    ------
+    ConfigError
+        None given, or one below 1.
+    """
+    ks = (int(k),) if isinstance(k, (int, np.integer)) else tuple(sorted({int(x) for x in k}))
+    if not ks or ks[0] < 1:
+        raise ConfigError(f"cut-offs must be positive integers, got {k}")
+    return ks
 
 
 def evaluate_groups(
@@ -203,6 +225,7 @@ def evaluate_groups(
     groups: np.ndarray | None = None,
     batch_groups: int = 128,
     progress: bool = False,
+    protocol: str = "coupled",
     **strategy_options: Any,
 ) -> GroupEvaluation:
     """Run the group protocol for ``model``.
@@ -212,7 +235,8 @@ def evaluate_groups(
     model : Recommender
         A trained model.
     truth : Interactions
-        The validation or test split (see :func:`~recsys.evaluation.evaluate.evaluate_model`).
+        The validation or test split (see :func:`~recsys.evaluation.evaluate.evaluate_model`); it picks
+        the candidate members in both protocols, and is the truth in the coupled one.
     n_groups, size, kind : int, int, str
         Groups to draw (ignored when ``groups`` is given).
     k : int or sequence of int
@@ -235,6 +259,9 @@ def evaluate_groups(
         Groups whose members are scored in one call.
     progress : bool
         Progress bar on stderr.
+    protocol : {"coupled", "decoupled"}
+        Judge the lists by held-out plays, or by each member's own ranking
+        (:mod:`recsys.evaluation.group_lists`).
     **strategy_options
         Passed to the aggregation.
 
@@ -243,103 +270,51 @@ def evaluate_groups(
     GroupEvaluation
     """
     start = time.perf_counter()
-    ks = (int(k),) if isinstance(k, (int, np.integer)) else tuple(sorted({int(x) for x in k}))
-    if not ks or ks[0] < 1:
-        raise ConfigError(f"cut-offs must be positive integers, got {k}")
+    ks = cutoffs(k)
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"unknown group protocol {protocol!r}: choose one of {', '.join(PROTOCOLS)}")
     train = model._fitted()
     data = prepare_truth(train, truth, threshold=threshold, exclude_seen=exclude_seen)
     if groups is None:
         groups = make_groups(data.rows, n_groups, size, kind=kind, seed=seed, matrix=train.matrix)
     groups = np.asarray(groups, dtype=np.int64)
     n_groups, size = groups.shape
-    kmax = ks[-1]
-    top = np.full((n_groups, kmax), -1, dtype=np.int64)
-    heard = sp.csr_matrix(train.matrix) if exclude_seen else None
-    group_seen = None
-    if heard is not None:
-        group_seen = sp.csr_matrix(_indicator(groups, train.n_users) @ _bin(heard))
-    batches = range(0, n_groups, batch_groups)
-    for lo in tqdm(batches, desc="group lists", unit="batch", file=sys.stderr, disable=not progress):
-        block = groups[lo : lo + batch_groups]
-        rows, inverse = np.unique(block, return_inverse=True)
-        scores = model.score_users(rows)
-        inverse = inverse.reshape(block.shape)
-        for j in range(len(block)):
-            exclude = None
-            if group_seen is not None:
-                exclude = np.zeros(train.n_items, dtype=bool)
-                g = lo + j
-                exclude[group_seen.indices[group_seen.indptr[g] : group_seen.indptr[g + 1]]] = True
-            member_scores = scores[inverse[j]]
-            items = group_list(member_scores, strategy=strategy, n=kmax, exclude=exclude, **strategy_options)
-            top[lo + j, : len(items)] = items
-    rel = data.relevant
-    group_rel = _bin(_indicator(groups, train.n_users) @ rel)
-    h = hits(top, group_rel)
-    n_cand = train.n_items - (np.diff(group_seen.indptr) if group_seen is not None else 0)
-    n_cand = np.broadcast_to(n_cand, (n_groups,)).astype(np.int64)
-    reachable = group_rel if group_seen is None else _bin(group_rel - group_rel.multiply(group_seen))
-    n_reach = np.diff(reachable.indptr)
+    lists = build_group_lists(
+        model,
+        groups,
+        [strategy],
+        ks[-1],
+        exclude_seen=exclude_seen,
+        own=protocol == "decoupled",
+        options={strategy: strategy_options},
+        batch_groups=batch_groups,
+        progress=progress,
+    )
+    scored = score_group_lists(lists, strategy, ks, protocol=protocol, relevant=data.relevant)
     frame = pd.DataFrame(
         {
             "group": np.arange(n_groups),
             "members": [list(train.user_ids[g]) for g in groups],
-            "n_relevant": np.diff(group_rel.indptr),
-            "n_candidates": n_cand,
+            "n_relevant": scored.n_relevant,
+            "n_candidates": lists.n_candidates,
+            **scored.columns,
         }
     )
-    member_top = np.repeat(top, size, axis=0)
-    member_rel = rel[groups.ravel()]
-    member_ndcg: dict[int, np.ndarray] = {}
-    expected: dict[str, np.ndarray] = {}
-    member_n_rel = np.diff(member_rel.indptr).reshape(n_groups, size)
-    member_reach = _member_reachable(member_rel, group_seen, size)
-    for c in ks:
-        frame[f"precision@{c}"] = h[:, :c].sum(axis=1) / c
-        nd = ndcg_at_k(member_top, member_rel, c).reshape(n_groups, size)
-        member_ndcg[c] = nd
-        frame[f"ndcg_mean@{c}"] = nd.mean(axis=1)
-        frame[f"ndcg_min@{c}"] = nd.min(axis=1)
-        # A random list of min(c, N) candidates: each slot is relevant with probability R'/N.
-        length = np.minimum(c, n_cand)
-        expected[f"precision@{c}"] = n_reach / n_cand * length / c
-        disc = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, c + 2)))])
-        ideal = disc[np.minimum(member_n_rel, c)]
-        exp_nd = (member_reach / n_cand[:, None]) * disc[length][:, None] / np.where(ideal > 0, ideal, 1.0)
-        expected[f"ndcg_mean@{c}"] = exp_nd.mean(axis=1)
-        expected[f"ndcg_min@{c}"] = np.full(n_groups, np.nan)  # E[min] has no simple closed form
-    columns = [col for c in ks for col in (f"precision@{c}", f"ndcg_mean@{c}", f"ndcg_min@{c}")]
+    columns = list(scored.columns)
     summary = summarise(frame, columns, n_boot=n_boot, seed=seed)
-    summary["random"] = [float(np.mean(expected[col])) for col in columns]
+    summary["random"] = [float(np.mean(scored.expected[col])) for col in columns]
     return GroupEvaluation(
         per_group=frame,
-        member_ndcg=member_ndcg,
+        member_ndcg=scored.member_ndcg,
         summary=summary,
         groups=groups,
-        top=top,
+        top=lists.tops[strategy],
         kind=kind,
         size=size,
         strategy=strategy,
         regime=regime_name(exclude_seen),
         k=ks,
         seconds=time.perf_counter() - start,
-        random_per_group=pd.DataFrame({col: expected[col] for col in columns}),
+        random_per_group=pd.DataFrame({col: scored.expected[col] for col in columns}),
+        protocol=protocol,
     )
-
-
-def _bin(matrix: sp.spmatrix) -> sp.csr_matrix:
-    m = sp.csr_matrix(matrix, copy=True)
-    m.data = (m.data != 0).astype(np.float32)
-    m.eliminate_zeros()
-    m.sort_indices()
-    return m
-
-
-def _member_reachable(member_rel: sp.csr_matrix, group_seen: sp.csr_matrix | None, size: int) -> np.ndarray:
-    """Per member, relevant items that the group list may contain (not heard by any member)."""
-    n = np.diff(member_rel.indptr)
-    if group_seen is None:
-        return n.reshape(-1, size)
-    seen_rep = group_seen[np.repeat(np.arange(group_seen.shape[0]), size)]
-    blocked = np.diff(_bin(member_rel.multiply(seen_rep)).indptr)
-    return (n - blocked).reshape(-1, size)

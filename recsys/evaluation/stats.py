@@ -63,10 +63,19 @@ def bootstrap_cis(
     rng = np.random.default_rng(seed)
     means = np.empty((n_boot, c))
     chunk = max(1, 2_000_000 // max(n, 1))  # bound the (chunk, n) index array
+    # Columns with a NaN keep the gather (a replicate is NaN only when it draws a NaN row); the others
+    # turn each replicate's draws into counts and take one product: O(n) per replicate instead of
+    # O(n c) gathered values (50,000 users x 18 metrics x 1,000 replicates: seconds -> a fraction).
+    nan_cols = np.isnan(x).any(axis=0)
     for start in range(0, n_boot, chunk):
         stop = min(n_boot, start + chunk)
         idx = rng.integers(0, n, size=(stop - start, n))
-        means[start:stop] = x[idx].mean(axis=1)
+        if nan_cols.any():
+            means[start:stop, nan_cols] = x[:, nan_cols][idx].mean(axis=1)
+        if not nan_cols.all():
+            offsets = np.arange(stop - start, dtype=np.int64)[:, None] * n
+            counts = np.bincount((idx + offsets).ravel(), minlength=(stop - start) * n)
+            means[start:stop, ~nan_cols] = counts.reshape(stop - start, n) @ x[:, ~nan_cols] / n
     alpha = (1 - confidence) / 2
     return np.quantile(means, [alpha, 1 - alpha], axis=0).T
 

@@ -22,6 +22,7 @@ import numpy as np
 from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import EvalData, prepare_truth
+from recsys.evaluation.factor_topk import factor_index
 from recsys.evaluation.metrics import ndcg_at_k
 from recsys.evaluation.ranking import top_k
 
@@ -40,6 +41,7 @@ class _Prepared:
     val: Interactions
     data: EvalData
     rows: np.ndarray
+    buffer: list[np.ndarray]  # the block buffer, allocated at the first epoch and reused by the others
 
 
 def _sample(rows: np.ndarray, sample_users: int | None, seed: int) -> np.ndarray:
@@ -54,7 +56,7 @@ def _prepare(
     train: Interactions, val: Interactions, *, threshold: float, sample_users: int | None, seed: int
 ) -> _Prepared:
     data = prepare_truth(train, val, threshold=threshold, exclude_seen=True)
-    return _Prepared(train, val, data, _sample(data.rows, sample_users, seed))
+    return _Prepared(train, val, data, _sample(data.rows, sample_users, seed), [])
 
 
 def _check(k: int, sample_users: int | None, block: int) -> None:
@@ -67,6 +69,16 @@ def _check(k: int, sample_users: int | None, block: int) -> None:
         raise ConfigError(f"sample_users must be a positive integer or None, got {sample_users!r}")
     if not positive(block):
         raise ConfigError(f"block must be a positive integer, got {block!r}")
+
+
+def _score(scorer: RowScorer, rows: np.ndarray, prepared: _Prepared, block: int, n_items: int) -> np.ndarray:
+    """One block of scores, written into the fit's reused buffer when the scorer can (``accepts_out``):
+    a fresh ``block x n_items`` array per block and epoch would be page-faulted in every time."""
+    if not getattr(scorer, "accepts_out", False):
+        return scorer(rows)
+    if not prepared.buffer:
+        prepared.buffer.append(np.empty((min(block, len(prepared.rows)), n_items), dtype=np.float32))
+    return scorer(rows, out=prepared.buffer[0][: len(rows)])  # type: ignore[call-arg]
 
 
 def validation_users(
@@ -154,10 +166,15 @@ def ndcg_validator(
         if len(rows) == 0:
             return {name: float("nan"), "val_users": 0.0}
         total = 0.0
+        # the factors changed since the last epoch: a fresh index (sorting the track norms is cheap)
+        index = factor_index(scorer)
         for start in range(0, len(rows), block):
             sel = rows[start : start + block]
             exclude = data.seen[sel] if data.seen is not None else None
-            top = top_k(scorer(sel), k, exclude)
+            if index is not None:
+                top = index.top_k(sel, k, exclude)
+            else:
+                top = top_k(_score(scorer, sel, prepared, block, train.n_items), k, exclude, in_place=True)
             total += float(np.sum(ndcg_at_k(top, data.relevant[sel], k)))
         return {name: total / len(rows), "val_users": float(len(rows))}
 

@@ -25,6 +25,10 @@ little padding. :class:`ALSTrainer` also renumbers both sides by decreasing degr
 so the CG rows are a prefix solved in place and the most-read rows of the fixed side sit together in
 memory (fewer cache misses in the sparse products: about -30% for them on 10,000 x 50,000).
 
+With per-row ridge weights (``row_reg``: ALS-WR's ``reg * n_u``, Spark MLlib's objective) there is no
+system shared by every row: ``A0 = G^T G`` is, and each row adds its own ``lambda_u I``; no row then takes
+the push-through path (its ``P`` would be per row), the CG and Cholesky solves add the term row by row.
+
 Biases are fitted by augmenting the factors: a user's unknowns are ``[x_u, b_u]`` against features
 ``[y_i, 1]`` with the track bias ``b_i`` as a fixed offset of the prediction, which only changes the
 right-hand side: ``rhs = -G^T o + sum_observed (c p - (c - 1) o_i) g_i``.
@@ -91,6 +95,7 @@ def solve_side(
     solver: str = "cholesky",
     cg_steps: int = 3,
     shared: tuple[torch.Tensor, torch.Tensor] | None = None,
+    row_reg: torch.Tensor | None = None,
 ) -> None:
     """Solve every row of one side against the fixed other side, writing into ``out``.
 
@@ -113,25 +118,44 @@ def solve_side(
     shared : tuple of torch.Tensor, optional
         :func:`shared_system` of ``fixed`` and ``reg``, when the caller keeps it (fold-in solves many
         times against the same fixed factors); computed here otherwise.
+    row_reg : torch.Tensor, optional
+        ``(plan.n_rows,)`` ridge weight of each row, replacing ``reg`` (ALS-WR's ``reg * n``, no biases).
+        A row of weight 0 has no positive cell: its right-hand side is 0, so is its minimiser, and it is
+        set to 0 (as Spark leaves it). The plan must have no push-through batch (``woodbury_below=0``).
     """
     f = fixed.shape[1]
-    a0, p0 = shared if shared is not None else shared_system(fixed, reg)
+    zero = None
+    if row_reg is None:
+        a0, p0 = shared if shared is not None else shared_system(fixed, reg)
+    else:
+        if offset is not None or any(batch.woodbury for batch in plan.batches):
+            raise ValueError("per-row ridges need no biases and no push-through row (woodbury_below=0)")
+        a0, p0 = fixed.T @ fixed, None
+        zero = row_reg == 0
+        # any positive weight keeps those rows' systems solvable; they are set to 0 below
+        row_reg = torch.where(zero, max(reg, 1.0), row_reg).to(fixed.dtype)
     base = (
         -(fixed.T @ offset) if offset is not None else torch.zeros(f, dtype=fixed.dtype, device=fixed.device)
     )
     if solver == "cg" and plan.cg_rows.numel():
         # all rows above the push-through cut at once, on sparse products
+        lam = None if row_reg is None else row_reg[plan.cg_rows].unsqueeze(1)
         if plan.cg_prefix:
-            _sparse_cg(a0, fixed, offset, plan, base, out[: plan.cg_rows.numel()], cg_steps)
+            _sparse_cg(a0, fixed, offset, plan, base, out[: plan.cg_rows.numel()], cg_steps, lam)
         else:
-            out[plan.cg_rows] = _sparse_cg(a0, fixed, offset, plan, base, out[plan.cg_rows], cg_steps)
+            out[plan.cg_rows] = _sparse_cg(a0, fixed, offset, plan, base, out[plan.cg_rows], cg_steps, lam)
     if plan.empty.numel():
-        out[plan.empty] = (base @ p0).expand(plan.empty.numel(), f)
+        if row_reg is None:
+            out[plan.empty] = (base @ p0).expand(plan.empty.numel(), f)
+        else:  # (G^T G + lambda_u I) x_u = base, one small system per row
+            a = a0 + torch.diag_embed(row_reg[plan.empty].unsqueeze(1).expand(-1, f))
+            out[plan.empty] = _chol_solve(_cholesky(a, "row"), base.expand(len(a), f).unsqueeze(2)).squeeze(2)
     for batch in plan.batches:
         g = fixed[batch.cols]  # (B, L, f)
         w = batch.target if offset is None else batch.target - batch.conf_m1 * offset[batch.cols]
+        lam = None if row_reg is None else row_reg[batch.rows].unsqueeze(1)
         if solver == "cg" and not batch.woodbury:
-            out[batch.rows] = _cg(a0, g, batch.conf_m1, base, w, out[batch.rows], cg_steps)
+            out[batch.rows] = _cg(a0, g, batch.conf_m1, base, w, out[batch.rows], cg_steps, lam)
             continue
         rhs = base + torch.bmm(w.unsqueeze(1), g).squeeze(1)  # (B, f)
         v = g * batch.conf_m1.sqrt().unsqueeze(2)  # (B, L, f)
@@ -146,7 +170,11 @@ def solve_side(
             out[batch.rows] = z - torch.bmm(vp.mT, u).squeeze(2)
         else:
             a = torch.baddbmm(a0.expand(v.shape[0], f, f), v.mT, v)  # (B, f, f)
+            if lam is not None:
+                a = a + torch.diag_embed(lam.expand(-1, f))
             out[batch.rows] = _chol_solve(_cholesky(a, "row"), rhs.unsqueeze(2)).squeeze(2)
+    if zero is not None and bool(zero.any()):
+        out[zero] = 0.0
 
 
 def _cg(
@@ -157,8 +185,10 @@ def _cg(
     w: torch.Tensor,
     x: torch.Tensor,
     steps: int,
+    lam: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``steps`` batched CG steps on ``(A0 + G^T (C - I) G) x = base + G^T w`` from ``x``.
+    """``steps`` batched CG steps on ``(A0 + G^T (C - I) G) x = base + G^T w`` from ``x``
+    (``+ diag(lam)`` per row when ``lam`` ``(B, 1)`` is given).
 
     The matrix is never formed. ``g`` is ``(B, L, f)``, ``conf_m1`` and ``w`` ``(B, L)``; products are
     shaped ``(B, 1, f) x (B, f, L)``, each one batched matrix-vector pass over ``g``. The right-hand side
@@ -166,12 +196,15 @@ def _cg(
     """
     c = conf_m1.unsqueeze(1)
 
+    def ridge(p: torch.Tensor) -> torch.Tensor:
+        return p @ a0 if lam is None else p @ a0 + lam * p
+
     def apply(p: torch.Tensor) -> torch.Tensor:
         gp = torch.bmm(p.unsqueeze(1), g.mT)  # (B, 1, L)
-        return torch.baddbmm(p.unsqueeze(1) @ a0, gp * c, g).squeeze(1)
+        return torch.baddbmm(ridge(p).unsqueeze(1), gp * c, g).squeeze(1)
 
     gx = torch.bmm(x.unsqueeze(1), g.mT)  # (B, 1, L)
-    r = torch.baddbmm((base - x @ a0).unsqueeze(1), w.unsqueeze(1) - gx * c, g).squeeze(1)
+    r = torch.baddbmm((base - ridge(x)).unsqueeze(1), w.unsqueeze(1) - gx * c, g).squeeze(1)
     p = r.clone()
     rs = (r * r).sum(1)
     for _ in range(steps):
@@ -195,8 +228,10 @@ def _sparse_cg(
     base: torch.Tensor,
     x: torch.Tensor,
     steps: int,
+    lam: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``steps`` CG steps for every row of a side at once, warm-started from ``x`` (updated in place).
+    """``steps`` CG steps for every row of a side at once, warm-started from ``x`` (updated in place);
+    ``lam`` ``(rows, 1)`` adds each row's own ridge weight.
 
     Row ``u``'s system is ``(A0 + G^T (C_u - I) G) x_u = base + G^T w_u``. Its products with ``G`` are
     a sampled dense-dense product (``(P G^T)`` at the stored cells) and a sparse-dense product, so no
@@ -213,10 +248,13 @@ def _sparse_cg(
         return torch.sparse.sampled_addmm(pattern, p, fixed_t, beta=0.0).values()
 
     def apply(p: torch.Tensor) -> torch.Tensor:
-        return torch.addmm(_csr(plan, at_cells(p).mul_(conf_m1), shape) @ fixed, p, a0)
+        out = torch.addmm(_csr(plan, at_cells(p).mul_(conf_m1), shape) @ fixed, p, a0)
+        return out if lam is None else out.addcmul_(lam, p)
 
     # in-place updates: with many rows the (rows, f) vector work is a real share of a step
     r = torch.addmm(_csr(plan, w - conf_m1 * at_cells(x), shape) @ fixed, x, a0, alpha=-1.0).add_(base)
+    if lam is not None:
+        r.addcmul_(lam, x, value=-1.0)
     p = r.clone()
     rs = torch.linalg.vecdot(r, r)
     for _ in range(steps):
@@ -264,6 +302,9 @@ class ALSTrainer:
     woodbury_below : int, optional
         See :func:`build_plan`; default ``f`` (the unknowns per row) with ``solver="cholesky"``, ``f // 16``
         with ``solver="cg"``.
+    user_reg, item_reg : torch.Tensor, optional
+        ALS-WR: per-row ridge weights ``reg * n`` (:func:`recsys.models.wmf_loss.count_reg`), both or
+        neither, replacing ``reg`` (see ``row_reg`` of :func:`solve_side`).
     """
 
     def __init__(
@@ -278,12 +319,16 @@ class ALSTrainer:
         solver: str = "cholesky",
         cg_steps: int = 3,
         woodbury_below: int | None = None,
+        user_reg: torch.Tensor | None = None,
+        item_reg: torch.Tensor | None = None,
     ) -> None:
         self.x, self.y = user_factors, item_factors
         self.bu, self.bi = user_bias, item_bias
         self.reg, self.solver, self.cg_steps = reg, solver, cg_steps
         self.biased = user_bias is not None
         n_free = self.x.shape[1] + (1 if self.biased else 0)
+        if user_reg is not None:
+            woodbury_below = 0  # the push-through path needs one shared inverse; per-row ridges have none
         if woodbury_below is None:
             # exact solver: push-through wherever d < k; CG: only the cheapest rows (d < k/16), where the
             # d x d solve costs about what three CG steps do (k/4 cost +20% per sweep on 10,000 x 50,000)
@@ -330,6 +375,11 @@ class ALSTrainer:
         self._y = self.y[self._item_order]
         self._bu = None if self.bu is None else self.bu[self._user_order]
         self._bi = None if self.bi is None else self.bi[self._item_order]
+        # ALS-WR: each row's ridge weight, in the degree order
+        self._row_reg = {
+            "user": None if user_reg is None else user_reg.to(device=device, dtype=dtype)[self._user_order],
+            "item": None if item_reg is None else item_reg.to(device=device, dtype=dtype)[self._item_order],
+        }
 
     def _features(self, factors: torch.Tensor) -> torch.Tensor:
         if not self.biased:
@@ -344,9 +394,9 @@ class ALSTrainer:
     def epoch(self) -> None:
         """Update the track factors, then the user factors."""
         with torch.no_grad():
-            for plan, fixed, fixed_bias, own, own_bias in (
-                (self.item_plan, self._x, self._bu, self._y, self._bi),
-                (self.user_plan, self._y, self._bi, self._x, self._bu),
+            for side, plan, fixed, fixed_bias, own, own_bias in (
+                ("item", self.item_plan, self._x, self._bu, self._y, self._bi),
+                ("user", self.user_plan, self._y, self._bi, self._x, self._bu),
             ):
                 # without biases the rows are solved in place (CG warm-starts from them)
                 out = own if own_bias is None else self._unknowns(own, own_bias)
@@ -358,6 +408,7 @@ class ALSTrainer:
                     out,
                     solver=self.solver,
                     cg_steps=self.cg_steps,
+                    row_reg=self._row_reg[side],
                 )
                 if own_bias is not None:
                     k = own.shape[1]

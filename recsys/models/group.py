@@ -29,6 +29,28 @@ plus a fairness-aware greedy one):
     Greedy: the next pick is the favourite remaining track of the member least served so far (the
     lowest sum of normalised scores over the tracks already picked; ties to the earlier member), ties
     between tracks broken by the group average. ``details["for_member"]`` says whom each pick served.
+``gfar``
+    GFAR (Kaya, Bridge & Tintarev 2020): greedy for the expected number of members who find at least
+    one relevant track on the list; a member's relevance is the Borda count of their top ``depth``
+    tracks (default 20), so each pick favours members with nothing for them yet.
+    ``details["gain"]`` holds each pick's marginal gain.
+``epfuzzda``
+    EP-FuzzDA (Malecek & Peska 2021): exactly-proportional fuzzy D'Hondt; each member is owed their
+    weight's share of the list's total relevance, and a track counts only the relevance its members
+    are still owed. ``details["gain"]`` holds each pick's gain.
+
+The greedy loops (``fairness``, ``gfar``, ``epfuzzda``) are in :mod:`recsys.models.group_greedy`.
+:data:`STRATEGY_HELP` says each strategy in one line of plain words (what the dashboard shows).
+
+Member weights. ``weights`` (one non-negative number per member, not all 0) make some members count
+more; they are rescaled to average 1, and equal weights give exactly the unweighted list. They enter
+every strategy that admits them (:data:`WEIGHTED_STRATEGIES`): ``average`` and
+``average_without_misery`` take the weighted mean (a member of weight 0 has no veto either),
+``multiplicative`` the weighted geometric product ``prod s_u^w_u``, ``borda`` weighted points,
+``fairness`` serves each member in proportion to their weight, ``gfar`` weights each member's gain
+and ``epfuzzda`` owes each member their weight's share. ``least_misery`` and ``most_pleasure`` take one
+member's score per track, which a weight cannot scale without changing what the strategy means: they
+refuse unequal weights.
 
 Scale. Members' raw scores live on different scales (a heavy listener's WMF scores are larger, the
 popularity fall-back counts users). Before aggregating, each member's scores are min-max normalised
@@ -49,8 +71,22 @@ from typing import Any
 import numpy as np
 
 from recsys.errors import ConfigError
+from recsys.models.group_borda import borda_points
+from recsys.models.group_greedy import DEFAULT_GFAR_DEPTH, ep_fuzzda, fairness, gfar, weighted_mean
+from recsys.models.member_blocks import linear_values, member_scale, ranks
 
-__all__ = ["GroupResult", "STRATEGIES", "aggregate", "group_list", "member_ranks", "normalise", "top_n"]
+__all__ = [
+    "GroupResult",
+    "STRATEGIES",
+    "STRATEGY_HELP",
+    "WEIGHTED_STRATEGIES",
+    "aggregate",
+    "check_weights",
+    "group_list",
+    "member_ranks",
+    "normalise",
+    "top_n",
+]
 
 STRATEGIES: tuple[str, ...] = (
     "average",
@@ -60,11 +96,35 @@ STRATEGIES: tuple[str, ...] = (
     "borda",
     "average_without_misery",
     "fairness",
+    "gfar",
+    "epfuzzda",
 )
+"""Every aggregation strategy (the one list: the CLI, the Evaluate page and the Group builder offer these)."""
+
+STRATEGY_HELP: dict[str, str] = {
+    "average": "Tracks the members like most on average.",
+    "least_misery": "Tracks the least happy member still likes: nobody hates the list.",
+    "most_pleasure": "Tracks that someone in the group loves most.",
+    "multiplicative": "Tracks everyone likes at least a little: one dislike sinks a track.",
+    "borda": "Each member ranks the tracks; the best places earn the most points.",
+    "average_without_misery": "Best on average, but a track anyone dislikes comes last.",
+    "fairness": "Members take turns: the one served least so far picks next.",
+    "gfar": "Aims for every member to find at least one of their favourites on the list.",
+    "epfuzzda": "Each member gets their fair share of the list, in proportion to their weight.",
+}
+"""One line of plain words per strategy, for the dashboard."""
+
+WEIGHTED_STRATEGIES: tuple[str, ...] = tuple(
+    name for name in STRATEGIES if name not in ("least_misery", "most_pleasure")
+)
+"""Strategies that take member weights (see the module docstring)."""
 
 _OPTIONS: dict[str, set[str]] = {name: set() for name in STRATEGIES}
 _OPTIONS["average_without_misery"] = {"threshold"}
 _OPTIONS["borda"] = {"depth"}
+_OPTIONS["gfar"] = {"depth"}
+
+_PER_TRACK = ("average", "least_misery", "most_pleasure", "multiplicative", "average_without_misery")
 
 DEFAULT_VETO_THRESHOLD = 0.3
 DEFAULT_BORDA_DEPTH = 1000
@@ -80,8 +140,9 @@ class GroupResult:
         ``int64`` ``(n,)`` track indices, best first (fewer than ``n`` only when fewer tracks are
         candidates).
     group_scores : numpy.ndarray
-        ``float64`` ``(n,)`` the strategy's group score of each track (for ``fairness`` and
-        ``average_without_misery``: the members' average normalised score).
+        ``float64`` ``(n,)`` the strategy's group score of each track (for ``fairness``,
+        ``average_without_misery``, ``gfar`` and ``epfuzzda``: the members' (weighted) average
+        normalised score).
     member_scores : numpy.ndarray
         ``float64`` ``(m, n)`` each member's normalised score (``[0, 1]``) of each listed track.
     member_ranks : numpy.ndarray
@@ -90,7 +151,9 @@ class GroupResult:
     strategy : str
         The strategy used.
     details : dict
-        Strategy-specific per-track arrays (``vetoed``, ``for_member``).
+        Strategy-specific per-track arrays (``vetoed``, ``for_member``, ``gain``).
+    weights : numpy.ndarray or None
+        ``(m,)`` the member weights used, rescaled to average 1 (None: everyone equal).
     """
 
     items: np.ndarray
@@ -99,6 +162,7 @@ class GroupResult:
     member_ranks: np.ndarray
     strategy: str = "average"
     details: dict[str, np.ndarray] = field(default_factory=dict)
+    weights: np.ndarray | None = None
 
 
 def normalise(scores: np.ndarray, candidates: np.ndarray | None = None) -> np.ndarray:
@@ -185,6 +249,7 @@ def aggregate(
     strategy: str = "average",
     n: int = 10,
     exclude: np.ndarray | None = None,
+    weights: Any = None,
     **options: Any,
 ) -> GroupResult:
     """Aggregate members' scores into one ranked group list.
@@ -199,10 +264,13 @@ def aggregate(
         Length of the list.
     exclude : numpy.ndarray, optional
         ``bool`` ``(n_items,)`` tracks never to recommend (e.g. already heard).
+    weights : array-like, optional
+        One non-negative weight per member (see the module docstring and :func:`check_weights`).
     **options
         ``threshold`` (``average_without_misery``): the normalised score below which a member vetoes
         a track, default 0.3. ``depth`` (``borda``): how many of each member's best tracks earn
-        points, default 1000 (see the module docstring).
+        points, default 1000; (``gfar``): how many of each member's best tracks may be relevant,
+        default 20 (see the module docstring).
 
     Returns
     -------
@@ -211,17 +279,19 @@ def aggregate(
     Raises
     ------
     ConfigError
-        Unknown strategy or option, ``n < 1``, a badly shaped or non-finite table, or every track
-        excluded.
+        Unknown strategy or option, ``n < 1``, a badly shaped or non-finite table, every track
+        excluded, or bad weights (see :func:`check_weights`).
     """
     raw, candidates = _check(scores, strategy, n, exclude, options)
-    if strategy == "borda":
-        # Borda ranks raw scores: only the listed tracks need normalising (the scale is per member).
-        items, group, details = _rank(raw, None, candidates, strategy, n, options)
-        listed = _apply_scale(raw[:, items], *_scale(raw, candidates))
+    w = check_weights(weights, raw.shape[0], strategy)
+    if strategy == "borda" or strategy in _PER_TRACK:
+        # Borda ranks raw scores, the per-track strategies run over blocks of members
+        # (recsys.models.member_blocks): only the listed tracks need normalising here.
+        items, group, details = _rank(raw, None, candidates, strategy, n, options, w)
+        listed = _apply_scale(raw[:, items], *member_scale(raw, candidates))
     else:
         norm = normalise(raw, candidates)
-        items, group, details = _rank(raw, norm, candidates, strategy, n, options)
+        items, group, details = _rank(raw, norm, candidates, strategy, n, options, w)
         listed = norm[:, items]
     return GroupResult(
         items=items,
@@ -230,6 +300,7 @@ def aggregate(
         member_ranks=member_ranks(raw, items, candidates),
         strategy=strategy,
         details=details,
+        weights=w,
     )
 
 
@@ -239,6 +310,7 @@ def group_list(
     strategy: str = "average",
     n: int = 10,
     exclude: np.ndarray | None = None,
+    weights: Any = None,
     **options: Any,
 ) -> np.ndarray:
     """Only the track indices of :func:`aggregate`'s list (no member ranks: faster, for evaluation).
@@ -251,8 +323,56 @@ def group_list(
         ``int64`` track indices, best first.
     """
     raw, candidates = _check(scores, strategy, n, exclude, options)
-    norm = None if strategy == "borda" else normalise(raw, candidates)
-    return _rank(raw, norm, candidates, strategy, n, options)[0]
+    w = check_weights(weights, raw.shape[0], strategy)
+    norm = None if strategy == "borda" or strategy in _PER_TRACK else normalise(raw, candidates)
+    return _rank(raw, norm, candidates, strategy, n, options, w)[0]
+
+
+def check_weights(weights: Any, n_members: int, strategy: str = "average") -> np.ndarray | None:
+    """Member weights rescaled to average 1, or None when everyone counts the same.
+
+    Parameters
+    ----------
+    weights : array-like or None
+        One finite, non-negative number per member, not all 0.
+    n_members : int
+        Members of the group.
+    strategy : str
+        The strategy they are for: one outside :data:`WEIGHTED_STRATEGIES` accepts only equal weights.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``float64`` ``(n_members,)`` averaging 1; None for no weights or equal ones (so that equal
+        weights give exactly the unweighted list).
+
+    Raises
+    ------
+    ConfigError
+        Not one weight per member, a negative or non-finite weight, all weights 0, or unequal weights
+        for a strategy that takes none.
+    """
+    if weights is None:
+        return None
+    try:
+        w = np.asarray(weights, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ConfigError(f"member weights must be numbers, got {weights!r}") from None
+    if w.size != n_members:
+        raise ConfigError(f"give one weight per member ({n_members}), got {w.size}: {w.tolist()}")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        raise ConfigError(f"member weights must be finite and non-negative, got {float(w[bad][0])}")
+    if w.sum() <= 0:
+        raise ConfigError(f"member weights must not all be 0, got {w.tolist()}")
+    if np.all(w == w[0]):
+        return None
+    if strategy not in WEIGHTED_STRATEGIES:
+        raise ConfigError(
+            f"strategy {strategy!r} takes no member weights (it looks at one member's score per track); "
+            f"use equal weights or one of {', '.join(WEIGHTED_STRATEGIES)}"
+        )
+    return w * (n_members / w.sum())
 
 
 def _check(
@@ -270,7 +390,7 @@ def _check(
         raise ConfigError(
             f"scores must be a (members, tracks) table with at least one member, got shape {raw.shape}"
         )
-    if not np.isfinite(raw).all():
+    if not (np.isfinite(raw.min()) and np.isfinite(raw.max())):  # NaN propagates: no (m, n) mask
         raise ConfigError("member scores contain NaN or infinite values")
     n_items = raw.shape[1]
     if exclude is None:
@@ -284,6 +404,13 @@ def _check(
     return raw, candidates
 
 
+def _positive_int(options: dict[str, Any], name: str, default: int, strategy: str) -> int:
+    value = options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{strategy} {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 def _rank(
     raw: np.ndarray,
     norm: np.ndarray | None,
@@ -291,29 +418,35 @@ def _rank(
     strategy: str,
     n: int,
     options: dict[str, Any],
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     details: dict[str, np.ndarray] = {}
     if strategy == "borda":
-        depth = options.get("depth", DEFAULT_BORDA_DEPTH)
-        if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
-            raise ConfigError(f"borda depth must be a positive integer, got {depth!r}")
-        values = _borda(raw, candidates, int(depth))
+        depth = _positive_int(options, "depth", DEFAULT_BORDA_DEPTH, strategy)
+        values = borda_points(raw, candidates, depth, weights)
         items = top_n(values, n, candidates)
         return items, values[items], details
-    assert norm is not None  # every strategy but Borda works on normalised scores
-    if strategy == "fairness":
-        items, for_member = _fairness(norm, n, candidates)
-        details["for_member"] = for_member
-        return items, norm[:, items].mean(axis=0), details
+    if strategy in ("fairness", "gfar", "epfuzzda"):
+        assert norm is not None  # the greedy strategies work on the whole normalised table
+        if strategy == "fairness":
+            items, details["for_member"] = fairness(norm, n, candidates, weights)
+        elif strategy == "gfar":
+            depth = _positive_int(options, "depth", DEFAULT_GFAR_DEPTH, strategy)
+            tops = [top_n(row, depth, candidates) for row in raw]
+            items, details["gain"] = gfar(raw, norm, n, candidates, tops, weights)
+        else:
+            items, details["gain"] = ep_fuzzda(norm, n, candidates, weights)
+        return items, weighted_mean(norm[:, items], weights), details
     if strategy == "average_without_misery":
         threshold = float(options.get("threshold", DEFAULT_VETO_THRESHOLD))
-        avg = norm.mean(axis=0)
-        ok = (norm >= threshold).all(axis=0)
+        # A member of weight 0 does not count, so they have no veto either (in linear_values).
+        avg, ok = linear_values(raw, strategy, candidates, weights, _apply_scale, threshold)
+        assert ok is not None
         # Admissible tracks are shifted above every vetoed one (averages lie in [0, 1]).
         items = top_n(np.where(ok, avg + 2.0, avg), n, candidates)
         details["vetoed"] = ~ok[items]
         return items, avg[items], details
-    values = _values(strategy, raw, norm, candidates)
+    values = linear_values(raw, strategy, candidates, weights, _apply_scale)[0]
     items = top_n(values, n, candidates)
     return items, values[items], details
 
@@ -338,100 +471,4 @@ def member_ranks(scores: np.ndarray, items: np.ndarray, candidates: np.ndarray |
     numpy.ndarray
         ``int64`` ``(m, n)``.
     """
-    s = np.asarray(scores)
-    if candidates is not None:
-        s = np.where(candidates, s, -np.inf)
-    m = s.shape[0]
-    out = np.empty((m, len(items)), dtype=np.int64)
-    for j, item in enumerate(items):
-        col = s[:, item][:, None]
-        better = (s > col).sum(axis=1)
-        tied_before = (s[:, :item] == col).sum(axis=1) if item > 0 else 0
-        out[:, j] = better + tied_before + 1
-    return out
-
-
-def _values(strategy: str, raw: np.ndarray, norm: np.ndarray, candidates: np.ndarray | None) -> np.ndarray:
-    if strategy == "average":
-        return norm.mean(axis=0)
-    if strategy == "least_misery":
-        return norm.min(axis=0)
-    if strategy == "most_pleasure":
-        return norm.max(axis=0)
-    if strategy == "multiplicative":
-        # Candidates' normalised scores are in [0, 1]; clip keeps non-candidates from flipping signs.
-        return np.clip(norm, 0.0, None).prod(axis=0)
-    raise AssertionError(strategy)  # pragma: no cover - guarded by the caller
-
-
-def _borda(raw: np.ndarray, candidates: np.ndarray | None, depth: int) -> np.ndarray:
-    # Only candidate columns are ranked, so excluded tracks neither earn nor give points.
-    s = np.asarray(raw)
-    s = s.astype(np.float32) if s.dtype != np.float32 else s
-    n_items = s.shape[1]
-    cols = None if candidates is None else np.flatnonzero(candidates)
-    if cols is not None:
-        s = s[:, cols]
-    n_cand = s.shape[1]
-    if depth < n_cand:
-        # Each member's depth-th best score: only tracks scored at least that high earn points, so
-        # a partition (linear) and a sort of those few replace a full sort of the catalogue.
-        cut = np.partition(s, n_cand - depth, axis=1)[:, n_cand - depth]
-        tracks, points = [], []
-        for row, c in zip(s, cut, strict=True):
-            top = np.flatnonzero(row >= c)  # ties with the cut-off all take part
-            tracks.append(top)
-            # candidates strictly lower = those below the cut + the top tracks below this one
-            points.append((n_cand - top.size) + _tie_first_positions(row[top]))
-        total = np.bincount(np.concatenate(tracks), weights=np.concatenate(points), minlength=n_cand)
-    else:
-        order = np.argsort(s, axis=1)
-        first = np.vstack([_tie_first_positions(row, o) for row, o in zip(s, order, strict=True)])
-        total = np.bincount(order.ravel(), weights=first.ravel(), minlength=n_cand)
-    if cols is None:
-        return total
-    out = np.zeros(n_items, dtype=np.float64)
-    out[cols] = total
-    return out
-
-
-def _tie_first_positions(values: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
-    """For ``values[order]`` (ascending), the number of values strictly lower than each.
-
-    With ``order=None`` the values are sorted here and the result is laid back in their own order.
-    """
-    own = order is None
-    if order is None:
-        order = np.argsort(values)
-    sorted_vals = values[order]
-    positions = np.arange(values.size, dtype=np.float64)
-    if values.size > 1 and bool(np.any(sorted_vals[1:] == sorted_vals[:-1])):
-        start = np.ones(values.size, dtype=bool)
-        np.not_equal(sorted_vals[1:], sorted_vals[:-1], out=start[1:])
-        positions = np.maximum.accumulate(np.where(start, positions, 0.0))
-    if not own:
-        return positions
-    out = np.empty(values.size, dtype=np.float64)
-    out[order] = positions
-    return out
-
-
-def _fairness(norm: np.ndarray, n: int, candidates: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    m, n_items = norm.shape
-    avail = np.ones(n_items, dtype=bool) if candidates is None else candidates.copy()
-    n = min(n, int(avail.sum()))
-    avg = norm.mean(axis=0)
-    served = np.zeros(m)
-    items = np.empty(n, dtype=np.int64)
-    for_member = np.empty(n, dtype=np.int64)
-    for step in range(n):
-        who = int(np.argmin(served))  # argmin returns the first (earlier member) on ties
-        row = np.where(avail, norm[who], -np.inf)
-        best = row.max()
-        tied = np.flatnonzero(row == best)
-        pick = int(tied[np.argmax(avg[tied])])  # argmax: first, i.e. lowest index, on equal averages
-        items[step] = pick
-        for_member[step] = who
-        served += norm[:, pick]
-        avail[pick] = False
-    return items, for_member
+    return ranks(np.asarray(scores), items, candidates)  # blocked, on threads (member_blocks)

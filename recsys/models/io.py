@@ -16,6 +16,13 @@ This module owns the format only: :func:`write_model_file` needs nothing of a mo
 (``kind``, ``config_dict()``, ``_state()``...), :func:`read_model_payload` reads and checks a file, and
 :func:`restore_state` fills a model built from the payload's config. Which class a ``kind`` names is
 the registry's business (:func:`recsys.models.registry.load_model`), so this module imports no model.
+
+A model file is untrusted input. Every way it can be wrong ends in one error,
+:class:`UnreadableModelFile` ("<path> is not a readable model file: <reason>"), never another exception:
+the archive's CRC-32 checksums are verified first (a flipped byte in a tensor is refused, not evaluated),
+then the payload's structure, the id lists (no duplicates), the training matrix (shape, dtypes, indices
+in range) and every tensor (floating point, finite; the model checks its own shapes with
+``_check_state``). A model whose tensors are not finite is refused at save time too.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import torch
 
 from recsys.data.interactions import Interactions
 from recsys.errors import ModelError
-from recsys.fileio import atomic_file
+from recsys.fileio import atomic_file, file_lock
 
 if TYPE_CHECKING:
     # why: only for annotations; base imports this module to save models (a runtime import would cycle)
@@ -41,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMAT",
+    "SAVE_LOCK_TIMEOUT",
     "VERSION",
     "UnreadableModelFile",
     "check_fingerprint",
@@ -52,6 +60,9 @@ __all__ = [
 
 FORMAT = "recsys-model"
 VERSION = 1
+SAVE_LOCK_TIMEOUT = 60.0
+"""Seconds a save waits while another process writes the same model file (a save takes well under one;
+a training holds the file's lock for its whole fit, and then the save gives up with a BusyError)."""
 
 # What torch.load raises on a file that is not a readable torch archive of allowed types: a missing
 # or unreadable path (OSError), an empty file (EOFError), a truncated or damaged zip archive
@@ -91,12 +102,14 @@ def write_model_file(model: Recommender, path: str | Path) -> Path:
     Raises
     ------
     ModelError
-        The model is not trained, or the file cannot be written.
+        The model is not trained, holds NaN or infinite values, or the file cannot be written.
+    BusyError
+        Another process keeps writing ``path`` (a training of the same file).
     """
     path = Path(path)
     payload = _payload(model)  # first: an untrained model fails before any file is touched
     try:
-        with atomic_file(path) as handle:
+        with file_lock(path, timeout=SAVE_LOCK_TIMEOUT), atomic_file(path) as handle:
             torch.save(payload, handle)
     except OSError as exc:
         raise ModelError(f"cannot write model file {path}: {exc}") from exc
@@ -118,20 +131,37 @@ def read_model_payload(path: str | Path) -> dict[str, Any]:
 
     Raises
     ------
-    ModelError
-        Naming the path: the file is missing, empty, truncated, not a torch file, holds objects other
-        than tensors and plain values, is not a recsys model or has an unsupported version.
+    UnreadableModelFile
+        Naming the path: the file is missing, empty, truncated or damaged (a checksum does not match),
+        not a torch file, holds objects other than tensors and plain values, is not a recsys model or
+        has an unsupported version.
     """
     path = Path(path)
     if not path.exists():
-        raise ModelError(f"model file {path} does not exist")
+        raise UnreadableModelFile(path, "the file does not exist")
     if not path.is_file():
-        raise ModelError(f"model file {path} is not a file")
+        raise UnreadableModelFile(path, "it is not a file (a folder?)")
+    _verify_archive(path)
     payload = read_payload(path)
     version = payload.get("version")
     if version != VERSION:
-        raise ModelError(f"{path} has model file version {version!r}; this program reads version {VERSION}")
+        raise UnreadableModelFile(
+            path, f"model file version {version!r}; this program reads version {VERSION}"
+        )
     return payload
+
+
+def _verify_archive(path: Path) -> None:
+    """Check every member's CRC-32 (torch.load itself does not, so a flipped byte would load)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except zipfile.BadZipFile:
+        return  # not a zip at all: torch.load below names it (empty, truncated, a plain pickle...)
+    except Exception as exc:  # why: a hostile archive can make zipfile raise anything; all mean damage
+        raise UnreadableModelFile(path, f"the archive is damaged ({_load_reason(exc)})") from exc
+    if bad is not None:
+        raise UnreadableModelFile(path, f"the archive is damaged (checksum mismatch in {bad})")
 
 
 def restore_state(model: Recommender, payload: dict[str, Any]) -> Recommender:
@@ -154,41 +184,102 @@ def restore_state(model: Recommender, payload: dict[str, Any]) -> Recommender:
     Raises
     ------
     ModelError
-        The payload's contents are inconsistent (matrix shape against the ids, tensors).
-    KeyError, TypeError, ValueError, IndexError
-        An entry is missing or of the wrong type (the caller names the file as damaged).
+        Saying what is wrong, without the path (the registry adds it): a missing or mistyped entry,
+        duplicate ids, a training matrix that does not fit the ids, a tensor that is not finite or (the
+        model's own ``_check_state``) not of the shape the model needs.
     """
-    user_ids = _ids(list(payload["user_ids"]))
-    item_ids = _ids(list(payload["item_ids"]))
-    tr = payload["train"]
-    shape = (int(tr["shape"][0]), int(tr["shape"][1]))
-    if shape != (len(user_ids), len(item_ids)):
-        raise ModelError(
-            f"training matrix shape {shape} does not match {len(user_ids)} x {len(item_ids)} ids"
-        )
-    matrix = sp.csr_matrix(
-        (tr["data"].numpy().astype(np.float32), tr["indices"].numpy(), tr["indptr"].numpy()),
-        shape=shape,
-    )
-    matrix.check_format(full_check=True)
+    user_ids = _ids(payload, "user_ids", "user")
+    item_ids = _ids(payload, "item_ids", "track")
+    matrix = _train_matrix(_entry(payload, "train", dict), len(user_ids), len(item_ids))
+    tensors = _entry(payload, "tensors", dict)
+    for name, tensor in tensors.items():
+        _check_tensor(f"tensor {name!r}", tensor)
+    model._check_state(dict(tensors), len(user_ids), len(item_ids))
     model.train = Interactions(matrix=matrix, user_ids=user_ids, item_ids=item_ids)
-    tensors = payload["tensors"]
-    if not isinstance(tensors, dict) or not all(isinstance(t, torch.Tensor) for t in tensors.values()):
-        raise ModelError("its 'tensors' entry is not a dict of tensors")
     model._set_state(dict(tensors))
-    model.history = [dict(h) for h in payload.get("history", [])]
-    model.fingerprint = payload.get("fingerprint")
-    model.metrics = dict(payload.get("metrics") or {})
-    model.created = payload.get("created")
+    history = payload.get("history") or []
+    if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+        raise ModelError("its 'history' entry is not a list of per-epoch dicts")
+    metrics = payload.get("metrics") or {}
+    if not isinstance(metrics, dict):
+        raise ModelError("its 'metrics' entry is not a dict")
+    model.history = [dict(h) for h in history]
+    model.fingerprint = _optional_text(payload, "fingerprint")
+    model.metrics = dict(metrics)
+    model.created = _optional_text(payload, "created")
     return model
 
 
-class UnreadableModelFile(ModelError):
-    """A file that is not a recsys model file; ``reason`` says why without naming the path."""
+def _entry(payload: dict[str, Any], key: str, kind: type) -> Any:
+    if key not in payload:
+        raise ModelError(f"its {key!r} entry is missing")
+    value = payload[key]
+    if not isinstance(value, kind):
+        raise ModelError(f"its {key!r} entry is a {type(value).__name__}, not a {kind.__name__}")
+    return value
 
-    def __init__(self, path: Path, reason: str, hint: str = "") -> None:
-        self.reason = reason
-        super().__init__(f"{path} is {reason}{hint}")
+
+def _optional_text(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ModelError(f"its {key!r} entry is a {type(value).__name__}, not text")
+    return value
+
+
+def _check_tensor(what: str, tensor: Any, *, floating: bool = True) -> torch.Tensor:
+    if not isinstance(tensor, torch.Tensor):
+        raise ModelError(f"{what} is a {type(tensor).__name__}, not a tensor")
+    if floating and not tensor.is_floating_point():
+        raise ModelError(f"{what} holds {tensor.dtype} values, not floating point")
+    if floating and tensor.numel() and not bool(torch.isfinite(tensor).all()):
+        raise ModelError(f"{what} holds NaN or infinite values")
+    return tensor
+
+
+def _train_matrix(train: dict[str, Any], n_users: int, n_items: int) -> sp.csr_matrix:
+    """The stored training matrix, checked against the id lists before scipy sees it."""
+    shape = train.get("shape")
+    if (
+        not isinstance(shape, (list, tuple)) or len(shape) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape)
+    ):
+        raise ModelError(f"its training matrix shape {shape!r} is not two integers")
+    if tuple(shape) != (n_users, n_items):
+        raise ModelError(f"training matrix shape {tuple(shape)} does not match {n_users} x {n_items} ids")
+    parts = {}
+    for key in ("indptr", "indices", "data"):
+        if key not in train:
+            raise ModelError(f"its training matrix has no {key!r}")
+        tensor = _check_tensor(f"training matrix {key!r}", train[key], floating=key == "data")
+        if tensor.dim() != 1:
+            raise ModelError(f"training matrix {key!r} has {tensor.dim()} dimensions, not 1")
+        integral = not (tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool)
+        if key != "data" and not integral:
+            raise ModelError(f"training matrix {key!r} holds {tensor.dtype} values, not integers")
+        parts[key] = tensor.numpy()
+    indptr, indices, data = parts["indptr"].astype(np.int64), parts["indices"].astype(np.int64), parts["data"]
+    if len(indptr) != n_users + 1 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+        raise ModelError("its training matrix row pointers are not 0..nnz, one per user, in order")
+    if len(indices) != len(data) or indptr[-1] != len(data):
+        raise ModelError("its training matrix's indices, values and row pointers disagree in length")
+    if len(indices) and (indices.min() < 0 or indices.max() >= n_items):
+        raise ModelError(f"its training matrix names a track column outside 0..{n_items - 1}")
+    matrix = sp.csr_matrix((data.astype(np.float32), indices, indptr), shape=(n_users, n_items))
+    matrix.check_format(full_check=True)
+    return matrix
+
+
+class UnreadableModelFile(ModelError):
+    """A file that is not a readable recsys model file.
+
+    The message is ``"<path> is not a readable model file: <why>"``; ``reason`` is the same without the
+    path (``"not a readable model file: <why>"``), for a table that names the file in another column.
+    """
+
+    def __init__(self, path: str | Path, why: str) -> None:
+        self.path = str(path)
+        self.reason = f"not a readable model file: {why}"
+        super().__init__(f"{path} is {self.reason}")
 
 
 def read_payload(path: str | Path, *, mmap: bool = False) -> dict[str, Any]:
@@ -209,14 +300,16 @@ def read_payload(path: str | Path, *, mmap: bool = False) -> dict[str, Any]:
             warnings.simplefilter("ignore", UserWarning)
             payload = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except _LOAD_ERRORS as exc:
-        raise UnreadableModelFile(path, f"not a readable model file: {_load_reason(exc)}") from exc
+        raise UnreadableModelFile(path, _load_reason(exc)) from exc
+    except Exception as exc:  # why: torch's archive reader raises IndexError, KeyError... on random bytes
+        raise UnreadableModelFile(path, f"a damaged archive ({_load_reason(exc)})") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise UnreadableModelFile(path, "not a recsys model file", f" (no format '{FORMAT}')")
+        raise UnreadableModelFile(path, f"not a recsys model file (no format '{FORMAT}')")
     return payload
 
 
 def _load_reason(exc: BaseException) -> str:
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, pickle.UnpicklingError):
         return "not a torch file of tensors and plain values (other objects are refused, never unpickled)"
     if isinstance(exc, EOFError):
@@ -265,6 +358,14 @@ def _payload(model: Recommender) -> dict[str, Any]:
     for name, tensor in state.items():
         if not isinstance(tensor, torch.Tensor):
             raise ModelError(f"{model.kind} model state '{name}' is a {type(tensor).__name__}, not a tensor")
+        if tensor.is_floating_point() and tensor.numel() and not bool(torch.isfinite(tensor).all()):
+            # A NaN model ranks arbitrarily and looks fine in a table: never write one.
+            raise ModelError(
+                f"refusing to save the {model.kind} model: its {name} hold NaN or infinite values "
+                "(training diverged; lower the learning rate or raise reg)"
+            )
+    if matrix.nnz and not np.isfinite(matrix.data).all():
+        raise ModelError(f"refusing to save the {model.kind} model: its training matrix holds NaN or inf")
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -303,10 +404,21 @@ def _plain(value: Any) -> Any:
     raise ModelError(f"cannot store a {type(value).__name__} ({value!r}) in a model file")
 
 
-def _ids(values: list) -> np.ndarray:
+def _ids(payload: dict[str, Any], key: str, what: str) -> np.ndarray:
+    """A stored id list, checked: integers (64-bit) or strings, each once."""
+    values = _entry(payload, key, list)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, str)):
+            raise ModelError(f"its {key!r} hold {v!r}, a {type(v).__name__}: ids are integers or strings")
+        if isinstance(v, int) and not -(2**63) <= v < 2**63:
+            raise ModelError(f"its {key!r} hold {v}, beyond 64-bit integers")
+    if len(set(values)) != len(values):
+        seen: set = set()
+        dup = next(v for v in values if v in seen or seen.add(v))  # type: ignore[func-returns-value]
+        raise ModelError(f"duplicate {what} id {dup!r} in its {key!r} (each id must appear once)")
     # String ids come back as an object array, as pandas gives them; integer ids as int64.
     if values and all(isinstance(v, str) for v in values):
         return np.array(values, dtype=object)
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    if all(isinstance(v, int) for v in values):
         return np.array(values, dtype=np.int64)
     return np.array(values, dtype=object)

@@ -44,8 +44,11 @@ class GroupRecommendation:
     strategy : str
         The aggregation strategy used.
     details : dict
-        Strategy-specific per-track arrays (``vetoed``, ``for_member``), as
+        Strategy-specific per-track arrays (``vetoed``, ``for_member``, ``gain``), as
         :class:`~recsys.models.group.GroupResult` gives them.
+    weights : numpy.ndarray or None
+        ``(m,)`` the member weights the list was made with, rescaled to average 1 (None: everyone
+        counted the same).
     """
 
     track_ids: np.ndarray
@@ -56,6 +59,7 @@ class GroupRecommendation:
     statuses: dict[Hashable, str]
     strategy: str = "average"
     details: dict[str, np.ndarray] = field(default_factory=dict)
+    weights: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         # A list whose per-member tables do not match its tracks would silently mislabel columns.
@@ -66,6 +70,8 @@ class GroupRecommendation:
                 raise ValueError(f"{name} must be {shape} (members x tracks), got {got}")
         if len(self.scores) != len(self.track_ids):
             raise ValueError(f"scores has {len(self.scores)} values for {len(self.track_ids)} tracks")
+        if self.weights is not None and len(self.weights) != len(self.member_ids):
+            raise ValueError(f"weights has {len(self.weights)} values for {len(self.member_ids)} members")
 
     def __len__(self) -> int:
         """Number of tracks on the list."""

@@ -15,7 +15,7 @@ from typing import Any
 from recsys.errors import ConfigError, ModelError, RecsysError
 from recsys.models.base import Recommender
 from recsys.models.baselines import BasicModel, PopularityModel, RandomModel
-from recsys.models.io import read_model_payload, restore_state
+from recsys.models.io import UnreadableModelFile, read_model_payload, restore_state
 from recsys.models.wmf import WMF
 
 __all__ = [
@@ -119,19 +119,22 @@ def model_from_payload(payload: dict[str, Any], source: str | Path) -> Recommend
 
     Raises
     ------
-    ModelError
-        Naming ``source``: an unknown kind, a bad config, or inconsistent or damaged contents.
+    UnreadableModelFile
+        ``"<source> is not a readable model file: <reason>"``: an unknown kind, a bad config, or
+        inconsistent or damaged contents (whatever the exception underneath).
     """
     kind = payload.get("kind")
-    if kind not in MODELS:
-        raise ModelError(f"{source} holds an unknown model kind {kind!r}; known kinds: {sorted(MODELS)}")
+    if not isinstance(kind, str) or kind not in MODELS:
+        raise UnreadableModelFile(source, f"unknown model kind {kind!r} (known kinds: {', '.join(MODELS)})")
     cls = MODELS[kind]
+    if "config" not in payload:
+        raise UnreadableModelFile(source, "its 'config' entry is missing")
     try:
         return restore_state(cls(config_from_dict(cls, payload["config"], error=ModelError)), payload)
     except ModelError as exc:
-        raise ModelError(f"{source}: {exc}") from exc
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise ModelError(f"{source} is a damaged '{kind}' model file: {type(exc).__name__}: {exc}") from exc
+        raise UnreadableModelFile(source, str(exc)) from exc
+    except Exception as exc:  # why: any damage must end as one clear error, never a traceback or a bad model
+        raise UnreadableModelFile(source, f"damaged '{kind}' model ({type(exc).__name__}: {exc})") from exc
 
 
 def load_model(path: str | Path) -> Recommender:
@@ -149,10 +152,12 @@ def load_model(path: str | Path) -> Recommender:
 
     Raises
     ------
-    ModelError
-        Naming the path: the file is missing, empty, truncated, not a torch file, holds objects other
-        than tensors and plain values, is not a recsys model, has an unsupported version or an unknown
-        kind, or its contents are inconsistent.
+    UnreadableModelFile
+        A :class:`~recsys.errors.ModelError` whose message is ``"<path> is not a readable model file:
+        <reason>"``, whatever is wrong: the file is missing, empty, truncated, damaged (a checksum), not
+        a torch file, holds objects other than tensors and plain values, is not a recsys model, has an
+        unsupported version or an unknown kind, or its contents are inconsistent (duplicate ids, a
+        tensor of the wrong shape, NaN or infinite values).
     """
     return model_from_payload(read_model_payload(path), Path(path))
 

@@ -44,9 +44,10 @@ from recsys.errors import ConfigError, ModelError, TrainingError
 from recsys.models.adamw import AdamWTrainer
 from recsys.models.als import ALSTrainer, build_plan, shared_system, solve_side
 from recsys.models.base import Recommender, RowScorer, TrainCallback, Validator
+from recsys.models.factor_scoring import FactorScorer, scores_into
 from recsys.models.training import EarlyStopping, StopFlag
 from recsys.models.wmf_config import CONFIDENCES, SOLVERS, TRAINERS, WMFConfig
-from recsys.models.wmf_loss import weighted_cells, wmf_loss
+from recsys.models.wmf_loss import penalty, weighted_cells, wmf_loss
 
 __all__ = ["WMFConfig", "WMF", "TRAINERS", "SOLVERS", "CONFIDENCES"]
 
@@ -126,6 +127,10 @@ class WMF(Recommender):
             ``patience`` is set but ``val`` or ``validate`` is missing.
         """
         cfg = self.config
+        if cfg.engine == "spark":  # fitted by Spark MLlib; pyspark loads only when asked for
+            from recsys.models.spark_als import fit_on_spark
+
+            return fit_on_spark(self, train, val=val, callback=callback, stop=stop, validate=validate)
         if cfg.patience is not None and (val is None or validate is None):
             raise ConfigError(
                 "patience (early stopping) needs a validation matrix and a validation metric: pass val=... "
@@ -159,6 +164,7 @@ class WMF(Recommender):
                 device=device,
             )
 
+        ridge = penalty(cells, cfg.reg, cfg.reg_scaling)  # reg, and per-row weights with ALS-WR
         gen = torch.Generator().manual_seed(int(cfg.seed))
         k = int(cfg.embedding_dim)
         x = (torch.rand(train.n_users, k, generator=gen) * cfg.init_scale).to(device)
@@ -176,6 +182,8 @@ class WMF(Recommender):
                 solver=cfg.solver,
                 cg_steps=cfg.cg_steps,
                 woodbury_below=cfg.woodbury_below,
+                user_reg=ridge["user_reg"],
+                item_reg=ridge["item_reg"],
             )
         else:
             trainer = AdamWTrainer(
@@ -202,10 +210,10 @@ class WMF(Recommender):
                 trainer.epoch()
                 fit_seconds = time.perf_counter() - start
                 _check_finite(epoch, x, y, bu, bi)
-                metrics = {"train_loss": wmf_loss(x, y, cells, reg=cfg.reg, user_bias=bu, item_bias=bi)}
+                metrics = {"train_loss": wmf_loss(x, y, cells, user_bias=bu, item_bias=bi, **ridge)}
                 watched = None
                 if val is not None and val_cells is not None:
-                    metrics["val_loss"] = wmf_loss(x, y, val_cells, reg=cfg.reg, user_bias=bu, item_bias=bi)
+                    metrics["val_loss"] = wmf_loss(x, y, val_cells, user_bias=bu, item_bias=bi, **ridge)
                     if validate is not None:
                         reported = validate(_scorer(x, y, bu, bi), train, val)
                         extra = {str(n): float(v) for n, v in reported.items()}
@@ -243,14 +251,19 @@ class WMF(Recommender):
     # -- scoring --------------------------------------------------------------------------------
     def score_users(self, rows: np.ndarray) -> np.ndarray:
         """``X[rows] @ Y^T`` (+ biases), ``float32`` ``(len(rows), n_items)``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return self.score_users_into(rows, np.empty((len(rows), self._fitted().n_items), dtype=np.float32))
+
+    def score_users_into(self, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """:meth:`score_users` written straight into ``out`` by the matrix product (no temporary)."""
         self._fitted()
         x, y = self._factors()
-        idx = torch.as_tensor(np.asarray(rows, dtype=np.int64))
-        with torch.no_grad():
-            scores = x[idx] @ y.T
-            if self.user_bias is not None and self.item_bias is not None:
-                scores += self.user_bias[idx].unsqueeze(1) + self.item_bias.unsqueeze(0)
-        return scores.numpy().astype(np.float32, copy=False)
+        return scores_into(x, y, self.user_bias, self.item_bias, np.asarray(rows, dtype=np.int64), out)
+
+    def factors(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """The trained factors and biases (see :meth:`Recommender.factors`)."""
+        x, y = self._factors()
+        return x, y, self.user_bias, self.item_bias
 
     def fold_in_factors(self, items: np.ndarray, scores: np.ndarray) -> torch.Tensor:
         """Factors of a user not trained on: one ALS user solve against the fixed track factors.
@@ -308,6 +321,7 @@ class WMF(Recommender):
         )
         rows = cells.rows.numpy()
         indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(histories)))])
+        row_reg = penalty(cells, cfg.reg, cfg.reg_scaling)["user_reg"]  # ALS-WR: reg * n for each new user
         plan = build_plan(
             indptr,
             cells.cols.numpy(),
@@ -316,9 +330,10 @@ class WMF(Recommender):
             n_free=fixed.shape[1],
             n_cols=n_items,
             dtype=torch.float64,
+            woodbury_below=None if row_reg is None else 0,
         )
         out = torch.zeros(len(histories), fixed.shape[1], dtype=torch.float64)
-        solve_side(fixed, offset, plan, cfg.reg, out, shared=shared)
+        solve_side(fixed, offset, plan, cfg.reg, out, shared=shared, row_reg=row_reg)
         return out.float()
 
     def _fold_in_system(self) -> tuple[torch.Tensor, torch.Tensor | None, tuple[torch.Tensor, torch.Tensor]]:
@@ -364,6 +379,27 @@ class WMF(Recommender):
             state["user_bias"] = self.user_bias
             state["item_bias"] = self.item_bias
         return state
+
+    def _check_state(self, tensors: dict[str, torch.Tensor], n_users: int, n_items: int) -> None:
+        """Factors ``(n_users, k)`` and ``(n_items, k)`` with ``k = embedding_dim``; with ``bias=True``
+        biases ``(n_users,)`` and ``(n_items,)``; nothing else."""
+        k = self.config.embedding_dim
+        expected = {"user_factors": (n_users, k), "item_factors": (n_items, k)}
+        if self.config.bias:
+            expected.update({"user_bias": (n_users,), "item_bias": (n_items,)})
+        missing = sorted(set(expected) - set(tensors))
+        if missing:
+            raise ModelError(f"the wmf model's tensor {missing[0]!r} is missing")
+        extra = sorted(set(tensors) - set(expected))
+        if extra:
+            raise ModelError(f"the wmf model has an unexpected tensor {extra[0]!r}")
+        for name, shape in expected.items():
+            got = tuple(tensors[name].shape)
+            if got != shape:
+                raise ModelError(
+                    f"the wmf model's {name} have shape {got}, not {shape} "
+                    f"({n_users} users, {n_items} tracks, embedding_dim {k})"
+                )
 
     def _set_state(self, tensors: dict[str, torch.Tensor]) -> None:
         def cpu(t: torch.Tensor) -> torch.Tensor:
@@ -418,13 +454,4 @@ def _check_finite(
 
 def _scorer(x: torch.Tensor, y: torch.Tensor, bu: torch.Tensor | None, bi: torch.Tensor | None) -> RowScorer:
     """Scores of training rows with the factors as they are now (the tensors are updated in place)."""
-
-    def score(rows: np.ndarray) -> np.ndarray:
-        idx = torch.as_tensor(np.asarray(rows, dtype=np.int64), device=x.device)
-        with torch.no_grad():
-            scores = x[idx] @ y.T
-            if bu is not None and bi is not None:
-                scores += bu[idx].unsqueeze(1) + bi.unsqueeze(0)
-        return scores.float().cpu().numpy()
-
-    return score
+    return FactorScorer(x, y, bu, bi)

@@ -1,7 +1,8 @@
 """The settings of weighted matrix factorisation, and the one definition of their choice lists.
 
-:data:`TRAINERS`, :data:`SOLVERS` and :data:`CONFIDENCES` are what the CLI flags, the Train page's widgets
-and the config's own check all offer; they are defined here only, so a new choice needs one edit.
+:data:`TRAINERS`, :data:`SOLVERS`, :data:`CONFIDENCES`, :data:`REG_SCALINGS` and :data:`ENGINES` are what
+the CLI flags, the Train page's widgets and the config's own check all offer; they are defined here only
+(``ENGINES`` in :mod:`recsys.data.spark_session`), so a new choice needs one edit.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from numbers import Integral, Real
 
 import torch
 
+from recsys.data.spark_session import ENGINES, SparkSettings, parse_conf
 from recsys.errors import ConfigError
 
-__all__ = ["WMFConfig", "TRAINERS", "SOLVERS", "CONFIDENCES"]
+__all__ = [
+    "WMFConfig", "TRAINERS", "SOLVERS", "CONFIDENCES", "ENGINES", "REG_SCALINGS", "MAX_BATCH_SIZE",
+    "MAX_CG_STEPS", "MAX_EMBEDDING_DIM", "MAX_EPOCHS",
+]
 
 TRAINERS: tuple[str, ...] = ("als", "adamw")
 """WMF trainers: alternating least squares (default) or AdamW on the same objective."""
@@ -25,7 +30,19 @@ SOLVERS: tuple[str, ...] = ("cholesky", "cg")
 CONFIDENCES: tuple[str, ...] = ("linear", "log")
 """Confidence forms: ``1 + alpha * score`` (default) or the notebook's ``1 + alpha log(1 + score / eps)``."""
 
-_INTEGERS = ("embedding_dim", "epochs", "batch_size", "cg_steps", "seed")
+REG_SCALINGS: tuple[str, ...] = ("none", "count")
+"""Ridge forms: ``reg`` on every factor (default), or ALS-WR's ``reg * n`` per user and track (Spark's)."""
+
+#: Largest ``embedding_dim``: 22,000 tracks x 1,024 factors is already 90 MB of float32 per side.
+MAX_EMBEDDING_DIM = 1024
+#: Most training epochs (ALS converges in tens; more is a typo, and would run for days).
+MAX_EPOCHS = 10_000
+#: Largest AdamW batch (users per step).
+MAX_BATCH_SIZE = 1_000_000
+#: Most conjugate-gradient steps per ALS row solve.
+MAX_CG_STEPS = 1_000
+
+_INTEGERS = ("embedding_dim", "epochs", "batch_size", "cg_steps", "seed", "spark_blocks")
 _OPTIONAL_INTEGERS = ("patience", "woodbury_below")
 _REALS = ("learning_rate", "reg", "alpha", "eps", "threshold", "dropout_rate", "weight_decay", "init_scale")
 
@@ -97,6 +114,25 @@ class WMFConfig:
         Initial factors are uniform on ``[0, init_scale)`` (as in ``implicit``).
     device : str
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"``, ``"cuda"``...
+    reg_scaling : {"none", "count"}
+        ``"none"`` (default): the penalty is ``reg (|X|^2 + |Y|^2)``. ``"count"``: ALS-WR, each user's and
+        track's penalty weighted by its number of positive cells, ``reg (sum n_u |x_u|^2 + sum n_i
+        |y_i|^2)``: the objective Spark MLlib's ALS minimises (ALS trainer, no biases). Its ``reg`` is per
+        cell, so it is far smaller than the default's (Spark's usual 0.01-0.1).
+    engine : {"local", "spark"}
+        Where the model is fitted: here (default), or on Apache Spark with MLlib's ALS (``implicitPrefs``,
+        ``rank`` = ``embedding_dim``, ``maxIter`` = ``epochs``, ``regParam`` = ``reg``, ``alpha``, ``seed``),
+        which needs ``reg_scaling="count"``, the ALS trainer, no biases and no ``patience``; the result is
+        an ordinary WMF model. See ``docs/SPARK.md``.
+    spark_master : str or None
+        With ``engine="spark"``: ``local[*]``, ``spark://host:7077``, ``yarn``, ``k8s://...``; None uses the
+        running Spark session (or starts ``local[*]``). A trained model records the master it used.
+    spark_conf : tuple of str
+        With ``engine="spark"``: ``KEY=VALUE`` Spark settings (``spark.executor.memory=8g``...).
+    spark_blocks : int
+        With ``engine="spark"``: ALS blocks per side (``numUserBlocks`` = ``numItemBlocks``; Spark's default
+        10). The seed gives the same factors only with the same number of blocks; a cluster wants about
+        its number of cores.
     """
 
     embedding_dim: int = 64
@@ -120,12 +156,24 @@ class WMFConfig:
     woodbury_below: int | None = None
     init_scale: float = 0.01
     device: str = "auto"
+    reg_scaling: str = "none"
+    engine: str = "local"
+    spark_master: str | None = None
+    spark_conf: tuple[str, ...] = ()
+    spark_blocks: int = 10
 
     def __post_init__(self) -> None:
         """Raise :class:`ConfigError` naming the first bad or meaningless setting."""
         self._check_types()
         self._check_ranges()
         self._check_trainer_settings()
+        self._check_engine_settings()
+
+    def spark_settings(self) -> SparkSettings | None:
+        """The Spark master and settings to train with (``None``: the running session, or ``local[*]``)."""
+        if self.spark_master is None and not self.spark_conf:
+            return None
+        return SparkSettings(self.spark_master or "local[*]", self.spark_conf)
 
     def _check_types(self) -> None:
         # Plain values only: a config is saved with the model and shown in the dashboard as is.
@@ -141,7 +189,10 @@ class WMFConfig:
                 raise ConfigError(f"{name} must be a number, got {value!r}")
             if not math.isfinite(value):
                 raise ConfigError(f"{name} must be finite, got {value!r}")
-        for name, choices in (("trainer", TRAINERS), ("confidence", CONFIDENCES), ("solver", SOLVERS)):
+        for name, choices in (
+            ("trainer", TRAINERS), ("confidence", CONFIDENCES), ("solver", SOLVERS),
+            ("reg_scaling", REG_SCALINGS), ("engine", ENGINES),
+        ):
             value = getattr(self, name)
             if value not in choices:
                 raise ConfigError(f"{name} must be one of {choices}, got {value!r}")
@@ -154,17 +205,27 @@ class WMFConfig:
 
     def _check_ranges(self) -> None:
         checks = [
-            (self.embedding_dim >= 1, f"embedding_dim must be at least 1, got {self.embedding_dim}"),
-            (self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}"),
+            (
+                1 <= self.embedding_dim <= MAX_EMBEDDING_DIM,
+                f"embedding_dim must be from 1 to {MAX_EMBEDDING_DIM}, got {self.embedding_dim}",
+            ),
+            (1 <= self.epochs <= MAX_EPOCHS, f"epochs must be from 1 to {MAX_EPOCHS}, got {self.epochs}"),
+            (self.seed >= 0, f"seed must be non-negative, got {self.seed}"),
             (self.reg >= 0, f"reg must be non-negative, got {self.reg}"),
             (self.alpha >= 0, f"alpha must be non-negative, got {self.alpha}"),
             (self.eps > 0, f"eps must be positive, got {self.eps}"),
             (self.threshold > 0, f"threshold must be positive, got {self.threshold}"),
             (0 <= self.dropout_rate < 1, f"dropout_rate must be in [0, 1), got {self.dropout_rate}"),
             (self.learning_rate > 0, f"learning_rate must be positive, got {self.learning_rate}"),
-            (self.batch_size >= 1, f"batch_size must be at least 1, got {self.batch_size}"),
+            (
+                1 <= self.batch_size <= MAX_BATCH_SIZE,
+                f"batch_size must be from 1 to {MAX_BATCH_SIZE}, got {self.batch_size}",
+            ),
             (self.weight_decay >= 0, f"weight_decay must be non-negative, got {self.weight_decay}"),
-            (self.cg_steps >= 1, f"cg_steps must be at least 1, got {self.cg_steps}"),
+            (
+                1 <= self.cg_steps <= MAX_CG_STEPS,
+                f"cg_steps must be from 1 to {MAX_CG_STEPS}, got {self.cg_steps}",
+            ),
             (
                 self.woodbury_below is None or self.woodbury_below >= 0,
                 f"woodbury_below must be non-negative or None, got {self.woodbury_below}",
@@ -196,6 +257,32 @@ class WMFConfig:
                 f"weight_decay={self.weight_decay} is an AdamW setting; the ALS trainer regularises "
                 "through reg"
             )
+
+
+    def _check_engine_settings(self) -> None:
+        # A text box gives one string, a model file a list: both become the tuple of KEY=VALUE entries.
+        conf = parse_conf(self.spark_conf)
+        object.__setattr__(self, "spark_conf", tuple(f"{k}={v}" for k, v in conf.items()))
+        if self.spark_master is not None:
+            SparkSettings(self.spark_master)  # names a bad master
+        if self.spark_blocks < 1:
+            raise ConfigError(f"spark_blocks must be at least 1, got {self.spark_blocks}")
+        if self.reg_scaling == "count" and (self.trainer != "als" or self.bias):
+            raise ConfigError(
+                "reg_scaling='count' (ALS-WR, Spark's objective) is for the ALS trainer without biases: "
+                f"got trainer={self.trainer!r}, bias={self.bias}"
+            )
+        if self.engine != "spark":
+            return
+        wrong = {
+            "reg_scaling": (self.reg_scaling, "count", "Spark's ALS always scales reg by each row's count"),
+            "trainer": (self.trainer, "als", "Spark trains with ALS"),
+            "bias": (self.bias, False, "Spark's ALS has no biases"),
+            "patience": (self.patience, None, "Spark reports no factors between iterations to stop early on"),
+        }
+        for name, (value, needed, why) in wrong.items():
+            if value != needed:
+                raise ConfigError(f"engine='spark' needs {name}={needed!r} ({why}), got {name}={value!r}")
 
 
 def _is_integer(value: object) -> bool:

@@ -18,6 +18,7 @@ import streamlit as st
 from recsys.app import workspace
 from recsys.app.exploration import Overview, overview
 from recsys.app.model_catalog import catalog_table
+from recsys.app.model_fit import dataset_names
 from recsys.app.versions import folder_listing, prepared_version
 from recsys.data.prepared import Prepared
 from recsys.data.prepared import load_prepared as read_prepared
@@ -103,19 +104,27 @@ def load_model(name: str) -> Recommender:
 # The listing key already catches every added, removed or rewritten file; the ttl only stops the entries
 # of old listings from piling up.
 @st.cache_data(show_spinner=False, ttl=30)
-def _model_table(folder: str, fingerprint: str | None, listing: tuple[tuple[str, int], ...]) -> pd.DataFrame:
-    return catalog_table(folder, fingerprint=fingerprint)
+def _model_table(
+    folder: str,
+    fingerprint: str | None,
+    listing: tuple[tuple[str, int], ...],
+    datasets: tuple[tuple[str, str], ...],
+) -> pd.DataFrame:
+    return catalog_table(folder, fingerprint=fingerprint, datasets=dict(datasets))
 
 
-def model_table(fingerprint: str | None = None) -> pd.DataFrame:
-    """The saved models in the model root, as :func:`recsys.app.model_catalog.catalog_table` lists them.
+def model_table(fingerprint: str | None = None, *, fitting_only: bool = False) -> pd.DataFrame:
+    """The saved models in the model root, as :func:`recsys.app.model_catalog.catalog_table` lists them,
+    with the name of the dataset each was trained on (``trained_on``).
 
-    Cached until a model file is added, removed or rewritten.
+    Cached until a model file is added, removed or rewritten, or a dataset is prepared.
 
     Parameters
     ----------
     fingerprint : str, optional
         The fingerprint of the data in use (fills the ``matches_data`` column).
+    fitting_only : bool
+        Keep only the models trained on that data.
 
     Returns
     -------
@@ -124,7 +133,13 @@ def model_table(fingerprint: str | None = None) -> pd.DataFrame:
     """
     folder = workspace.model_root()
     listing = folder_listing(folder, f"*{workspace.MODEL_SUFFIX}")
-    return _model_table(str(folder), fingerprint, listing)
+    datasets = tuple(sorted(dataset_names(workspace.list_datasets()).items()))
+    table = _model_table(str(folder), fingerprint, listing, datasets).copy()
+    # a time for people ("2024-05-01 12:00"), not the file's ISO text
+    table["created"] = pd.to_datetime(table["created"], errors="coerce", utc=True)
+    if fitting_only:
+        table = table[table["matches_data"].fillna(False).astype(bool)].reset_index(drop=True)
+    return table
 
 
 # -- computations on prepared data -------------------------------------------------------------

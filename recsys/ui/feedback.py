@@ -24,12 +24,18 @@ def show_error(prefix: str | None = None) -> Iterator[None]:
 
     Notes
     -----
-    Only the ``RecsysError`` family is caught: anything else is a bug and must stay visible.
+    The ``RecsysError`` family is caught, and ``MemoryError``: running out of memory on a large release
+    is the data's size, not a bug, and must be said in the page (a server that swallowed it left the
+    page blank). Anything else is a bug and must stay visible.
     """
     try:
         yield
     except RecsysError as exc:
         st.error(f"{prefix}: {exc}" if prefix else str(exc), icon=":material/error:")
+    except MemoryError:
+        text = ("out of memory: this dataset is too large for this step on this machine (a smaller release, "
+                "or more memory, will do)")
+        st.error(f"{prefix}: {text}" if prefix else text.capitalize(), icon=":material/memory:")
 
 
 class StreamlitProgress:

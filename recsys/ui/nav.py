@@ -5,7 +5,14 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-__all__ = ["DATA_PAGE", "EVALUATE_PAGE", "GROUP_PAGE", "HOME_PAGE", "TRAIN_PAGE", "navigation"]
+__all__ = [
+    "DATA_PAGE",
+    "EVALUATE_PAGE",
+    "GROUP_PAGE",
+    "HOME_PAGE",
+    "TRAIN_PAGE",
+    "navigation",
+]
 
 HOME_PAGE = "pages/0_Home.py"
 DATA_PAGE = "pages/1_Data.py"
@@ -33,3 +40,4 @@ def navigation() -> StreamlitPage:
         st.Page(EVALUATE_PAGE, title="Evaluate", icon=":material/analytics:", url_path="Evaluate"),
         st.Page(GROUP_PAGE, title="Group builder", icon=":material/groups:", url_path="Group_builder"),
     ])
+

@@ -1,9 +1,7 @@
-"""The Train page's widgets: hyperparameter inputs drawn from the model configs, starting a background
-training, training the default models, and the saved-models table's columns."""
+"""The Train page's widgets: hyperparameter inputs drawn from the model configs (with their bounds),
+starting a background training, and the saved-models table's columns."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import pandas as pd
 import streamlit as st
@@ -16,10 +14,16 @@ from recsys.data.prepared import Prepared
 from recsys.errors import ConfigError
 from recsys.models import create_model
 from recsys.ui.cache import cached
-from recsys.ui.feedback import StreamlitProgress
 from recsys.ui.state import key
 
-__all__ = ["model_table_columns", "running_job", "settings_inputs", "start_training", "train_defaults"]
+__all__ = [
+    "METRIC_LABELS",
+    "model_table_columns",
+    "running_job",
+    "settings_inputs",
+    "start_training",
+    "val_users_input",
+]
 
 
 def settings_inputs(kind: str, page: str) -> dict[str, SettingValue]:
@@ -48,9 +52,10 @@ def settings_inputs(kind: str, page: str) -> dict[str, SettingValue]:
         defaults = {widget[s.name]: s.default for s in specs}
         presets = st.container(horizontal=True)
         # Callbacks run before the widgets are drawn, so they may set the widgets' values.
-        presets.button("Notebook's settings", key=key(page, "preset_notebook"), on_click=_set_state,
-                    args=(notebook,), help="The customer's notebook: AdamW, 32 factors, log confidence "
-                    "(alpha 40), weight decay 0.005", icon=":material/history_edu:")  # fmt: skip
+        presets.button("Original prototype's settings", key=key(page, "preset_notebook"),
+                       on_click=_set_state, args=(notebook,), icon=":material/history_edu:",
+                       help="The customer's first prototype: AdamW, 32 factors, logarithmic confidence with "
+                            "scale 40, weight decay 0.005")
         presets.button("Defaults", key=key(page, "preset_defaults"), on_click=_set_state,
                        args=(defaults,), help="ALS, 64 factors, linear confidence (alpha 1), reg 10: the "
                        "best discovery NDCG@10 on the demo data", icon=":material/restart_alt:")  # fmt: skip
@@ -97,18 +102,32 @@ def _setting_widget(
         index = spec.choices.index(spec.default) if spec.default in spec.choices else 0
         return where.selectbox(label, spec.choices, index=index, disabled=disabled, help=help_text,
                                key=widget_key)
+    if spec.min_value is not None and spec.max_value is not None:
+        help_text += f" From {spec.min_value:,} to {spec.max_value:,}."
     if spec.type == "int":
         return int(where.number_input(label, value=int(spec.default or 0), step=1, disabled=disabled,
+                                      min_value=spec.min_value, max_value=spec.max_value,
                                       help=help_text, key=widget_key))
     if spec.type == "optional_int":
-        value = where.number_input(label, value=spec.default, min_value=1, step=1, disabled=disabled,
-                                   help=help_text + " Leave empty for none.", placeholder="none",
-                                   key=widget_key)
+        value = where.number_input(label, value=spec.default, step=1, disabled=disabled,
+                                   min_value=spec.min_value if spec.min_value is not None else 1,
+                                   max_value=spec.max_value, help=help_text + " Leave empty for none.",
+                                   placeholder="none", key=widget_key)
         return None if value is None else int(value)
     if spec.type == "float":
         return float(where.number_input(label, value=float(spec.default or 0.0), format="%g",
+                                        min_value=spec.min_value, max_value=spec.max_value,
                                         disabled=disabled, help=help_text, key=widget_key))
-    return where.text_input(label, value=str(spec.default), disabled=disabled, help=help_text, key=widget_key)
+    if isinstance(spec.default, (tuple, list)):
+        # a list of texts (e.g. KEY=VALUE settings): one comma-separated box, back to a tuple
+        text = where.text_input(label, value=", ".join(map(str, spec.default)), disabled=disabled,
+                                help=help_text + " Separate several with commas.", key=widget_key)
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    text = where.text_input(label, value="" if spec.default is None else str(spec.default), disabled=disabled,
+                            help=help_text, key=widget_key,
+                            placeholder="none" if spec.default is None else "")
+    # an empty box means "not set" for a setting whose default is None ("None" would be taken literally)
+    return None if spec.default is None and not text.strip() else text
 
 
 def running_job(name: str) -> jobs.TrainingJob | None:
@@ -132,8 +151,35 @@ def running_job(name: str) -> jobs.TrainingJob | None:
     return job if job is not None and not job.finished else None
 
 
+def val_users_input(page: str) -> int | str:
+    """How many validation users the live NDCG@10 is measured on each epoch (0 in the box: all).
+
+    Parameters
+    ----------
+    page : str
+        The calling page's short name (prefixes the widget key).
+
+    Returns
+    -------
+    int or str
+        A number of users, or ``"all"``, for :func:`start_training`.
+    """
+    value = st.number_input(
+        "Validation users per epoch", min_value=0, value=training.DEFAULT_VAL_USERS, step=500,
+        key=key(page, "val_users"),
+        help="The live validation NDCG@10 is measured after every epoch on a fixed, seeded sample of this "
+             "many validation users (0: all of them), so an epoch stays cheap on a large release. The "
+             "final metrics stored with the model always use every validation user.",
+    )  # fmt: skip
+    return "all" if int(value) == 0 else int(value)
+
+
 def start_training(
-    name: str, kind: str, settings: dict[str, SettingValue], prepared: Prepared
+    name: str,
+    kind: str,
+    settings: dict[str, SettingValue],
+    prepared: Prepared,
+    val_users: int | str = training.DEFAULT_VAL_USERS,
 ) -> jobs.TrainingJob:
     """Train a new ``kind`` model on ``prepared`` in the background, saved as model ``name``.
 
@@ -147,6 +193,8 @@ def start_training(
         From :func:`settings_inputs`.
     prepared : recsys.data.prepared.Prepared
         The data in use (its training matrices are cached per data version).
+    val_users : int or str
+        The per-epoch validation sample (:func:`val_users_input`).
 
     Returns
     -------
@@ -159,29 +207,13 @@ def start_training(
     """
     train, val = cached(training.training_matrices, prepared)
     return jobs.start_training(name, create_model(kind, **settings), train, val=val,
-                               out_dir=workspace.model_root(), fingerprint=str(prepared.fingerprint))
+                               out_dir=workspace.model_root(), fingerprint=str(prepared.fingerprint),
+                               val_users=val_users)
 
 
-def train_defaults(prepared: Prepared, kinds: Sequence[str]) -> None:
-    """Train the models ``kinds`` with default settings on ``prepared`` into the model root, each saved
-    under its kind's name, as ``python -m recsys bootstrap`` does, with a progress bar.
-
-    Parameters
-    ----------
-    prepared : recsys.data.prepared.Prepared
-        The data in use.
-    kinds : sequence of str
-        Keys of :data:`recsys.models.MODELS`.
-    """
-    with StreamlitProgress("Training the default models", total=len(kinds)) as bar:
-        for kind in kinds:
-            bar.set_description(f"Training the default {kind} model")
-            training.train_and_save(create_model(kind), prepared, workspace.model_path(kind))
-            bar.update(1)
-
-
-def model_table_columns(table: pd.DataFrame) -> dict[str, ColumnConfig]:
-    """``st.dataframe`` column settings of the saved-models table: metrics to 4 decimals, readable names.
+def model_table_columns(table: pd.DataFrame) -> dict[str, ColumnConfig | None]:
+    """``st.dataframe`` column settings of the saved-models table: plain labels, metrics to 3 decimals,
+    internal columns (fingerprint, error) hidden.
 
     Parameters
     ----------
@@ -191,13 +223,47 @@ def model_table_columns(table: pd.DataFrame) -> dict[str, ColumnConfig]:
     Returns
     -------
     dict
-        Column name -> ``st.column_config`` column.
+        Column name -> ``st.column_config`` column (``None`` hides it).
     """
-    config: dict[str, ColumnConfig] = {
-        m: st.column_config.NumberColumn(m, format="%.4f")
-        for m in training.HEADLINE_METRICS
+    config: dict[str, ColumnConfig | None] = {
+        m: st.column_config.NumberColumn(label, format="%.3f", help=_METRIC_HELP.get(m))
+        for m, label in METRIC_LABELS.items()
         if m in table.columns
     }
-    config["matches_data"] = st.column_config.CheckboxColumn("fits data", help="trained on the data in use")
-    config["size_mb"] = st.column_config.NumberColumn("MiB", format="%.2f")
+    config.update({
+        "name": st.column_config.TextColumn("Model"),
+        "kind": st.column_config.TextColumn("Kind"),
+        "trained_on": st.column_config.TextColumn("Trained on", help="The dataset the model learned from"),
+        "created": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+        "epochs": st.column_config.NumberColumn("Epochs"),
+        "users": st.column_config.NumberColumn("Listeners", format="localized"),
+        "tracks": st.column_config.NumberColumn("Tracks", format="localized"),
+        "matches_data": st.column_config.CheckboxColumn("Fits this data", help="Trained on the data in use"),
+        "config": st.column_config.TextColumn("Settings"),
+        "size_mb": st.column_config.NumberColumn("Size (MiB)", format="%.2f"),
+        "fingerprint": None,
+        "error": st.column_config.TextColumn("Problem"),
+    })
+    if "error" in table.columns and table["error"].isna().all():
+        config["error"] = None
+    if "matches_data" in table.columns and table["matches_data"].fillna(False).astype(bool).all():
+        config["matches_data"] = None  # a table of this data's models only
     return config
+
+
+METRIC_LABELS: dict[str, str] = {
+    "ndcg@10": "NDCG@10",
+    "precision@10": "Precision@10",
+    "recall@10": "Recall@10",
+    "val_ndcg@10": "Last epoch's NDCG@10",
+    "val_loss": "Validation loss",
+    "train_loss": "Training loss",
+}
+"""Plain column labels of the headline metrics (:data:`recsys.app.training.HEADLINE_METRICS`)."""
+
+_METRIC_HELP = {
+    "ndcg@10": "Ranking quality of the top 10 on every validation listener, new tracks only (1 = perfect)",
+    "precision@10": "Share of the top 10 the listener played later, new tracks only",
+    "recall@10": "Share of what the listener played later that the top 10 holds, new tracks only",
+    "val_ndcg@10": "NDCG@10 measured after the last epoch on a sample of validation listeners",
+}

@@ -113,3 +113,34 @@ def test_training_curves_grow_with_history() -> None:
     assert list(fig.data[0].y) == [0.9, 0.7]
     assert fig.data[2].yaxis == "y2"
     assert len(charts.training_curves([]).data) == 0
+
+
+def test_training_curves_say_the_validation_sample_size() -> None:
+    history = [
+        {"epoch": 1, "train_loss": 0.9, "val_loss": 0.8, "val_ndcg@10": 0.1, "val_users": 2000.0},
+        {"epoch": 2, "train_loss": 0.7, "val_loss": 0.75, "val_ndcg@10": 0.12, "val_users": 2000.0},
+    ]
+    names = [t.name for t in charts.training_curves(history).data]
+    assert names[-1] == "validation NDCG@10 (2,000 users)"
+
+
+def test_axes_make_room_for_their_labels_and_legends_go_below() -> None:
+    table = pd.DataFrame(
+        {"genre": ["progressive metal", "rock"], "events": [5, 3], "tracks": [2, 1],
+         "event_share": [0.625, 0.375], "catalogue_share": [0.5, 0.25]}
+    )
+    fig = charts.genres_chart(table)
+    # long genre names are never cut to their first letters
+    assert fig.layout.yaxis.automargin is True and fig.layout.xaxis.automargin is True
+    # the legend sits at the very bottom of the figure, below the x axis title, with room kept for it
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.y == 0
+    assert fig.layout.legend.orientation == "h" and fig.layout.margin.b > 60
+    curves = charts.training_curves([{"epoch": 1, "train_loss": 2.0, "val_loss": 2.5, "val_ndcg@10": 0.1}])
+    assert curves.layout.yaxis2.automargin is True and curves.layout.legend.yref == "container"
+
+
+def test_long_titles_are_set_smaller_to_fit() -> None:
+    short = charts.events_by_type_chart(pd.DataFrame({"event_type": ["play"], "events": [1]}))
+    assert short.layout.title.font.size == 16
+    long = charts.pair_overlap_chart(ex.PairOverlap(train_only=10, val_only=6, both=2))
+    assert len(long.layout.title.text) > 40 and long.layout.title.font.size == 13

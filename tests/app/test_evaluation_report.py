@@ -103,3 +103,26 @@ def test_evaluable_models_skips_unreadable_and_optionally_other_data() -> None:
     assert er.evaluable_models(table) == ["a", "c"]
     assert er.evaluable_models(table, matching_only=True) == ["a"]
     assert er.evaluable_models(table.iloc[0:0]) == []
+
+
+def test_lift_arrow_only_above_random() -> None:
+    above = er.MetricCard("wmf", "ndcg@10", mean=0.14, ci_low=0.13, ci_high=0.15, random=0.003, users=10)
+    below = er.MetricCard("wmf", "ndcg@10", mean=0.0027, ci_low=0.001, ci_high=0.004, random=0.003, users=10)
+    within = er.MetricCard("wmf", "ndcg@10", mean=0.0035, ci_low=0.002, ci_high=0.005, random=0.003, users=10)
+    assert (er.lift_text(above), er.lift_arrow(above)) == ("x46.7 random", "up")
+    assert (er.lift_text(below), er.lift_arrow(below)) == ("x0.9 random", "off")  # no "↑ x0.9 random"
+    assert er.lift_arrow(within) == "off"  # above random on average, but not clearly
+
+
+def test_page_of_cuts_the_per_user_table_into_pages() -> None:
+    table = pd.DataFrame({"user_id": range(25)})
+    first, pages = er.page_of(table, 1, rows=10)
+    assert pages == 3 and first["user_id"].tolist() == list(range(10))
+    last, _ = er.page_of(table, 3, rows=10)
+    assert last["user_id"].tolist() == list(range(20, 25))
+    assert er.page_of(table, 99, rows=10)[0]["user_id"].tolist() == list(range(20, 25))  # clamped
+    assert er.page_of(table, 0, rows=10)[0]["user_id"].tolist() == list(range(10))
+    empty, pages = er.page_of(table.iloc[:0], 1)
+    assert pages == 1 and empty.empty
+    with pytest.raises(ConfigError, match="rows per page"):
+        er.page_of(table, 1, rows=0)

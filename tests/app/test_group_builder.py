@@ -202,11 +202,17 @@ def test_playlist_exports(train, tracks) -> None:
     table = gb.compare_models({"basic": model}, [101, 102], tracks, n=2).lists[0].table
     csv = gb.playlist_csv(table).decode("utf-8")
     header = csv.splitlines()[0]
-    assert header == "rank,track_id,name,artist,genres,score,score[101],score[102]"
+    # column names in plain words (not "score[101]"), each member's score named after them
+    assert header == "rank,track id,track,artist,genres,group score,score for user 101,score for user 102"
     assert len(csv.splitlines()) == 3
-    data = json.loads(gb.playlist_json(table, model="basic"))
+    named = gb.playlist_csv(table, labels={101: "Anna (101)", 102: "Jan (102)"}).decode("utf-8")
+    assert named.splitlines()[0].endswith("group score,score for Anna (101),score for Jan (102)")
+    twins = gb.member_score_columns(table, {101: "Anna", 102: "Anna"})
+    assert twins == {"score[101]": "score for Anna [101]", "score[102]": "score for Anna [102]"}
+    data = json.loads(gb.playlist_json(table, model="basic", labels={101: "Anna (101)"}))
     assert data["model"] == "basic" and data["strategy"] == "average"
-    assert data["members"] == [{"user_id": 101, "status": "trained"}, {"user_id": 102, "status": "trained"}]
+    assert data["members"] == [{"user_id": 101, "label": "Anna (101)", "status": "trained"},
+                               {"user_id": 102, "label": "user 102", "status": "trained"}]
     first = data["tracks"][0]
     assert first["rank"] == 1 and first["track_id"] == table["track_id"].iloc[0]
     assert first["genres"] == table["genres"].iloc[0].split(", ")
@@ -249,3 +255,21 @@ def test_default_pair_and_helpers() -> None:
     members = pd.DataFrame({"user_id": [1, 2, 3], "member": ["A", "B", "C"],
                             "status": ["trained", "fallback", "trained"], "explanation": ["", "", ""]})
     assert gb.status_text(members) == "trained on: A, C; fell back: B"
+
+
+def test_search_with_a_prebuilt_index_finds_the_same_users(users) -> None:
+    d = gb.user_directory(users)
+    index = gb.search_index(d)
+    for field in gb.SEARCH_FIELDS:
+        for query in ("", "10", "102", "a", "ZZZ"):
+            with_index = gb.search_users(d, query, field=field, index=index, limit=None)
+            pd.testing.assert_frame_equal(with_index, gb.search_users(d, query, field=field, limit=None))
+    with pytest.raises(ConfigError, match="search index has"):
+        gb.search_users(d.head(1), "a", index=index)
+
+
+def test_picker_options_list_everyone_only_on_a_small_release() -> None:
+    everyone = list(range(10))
+    assert gb.picker_options(everyone, [3], [5, 6], limit=10) == everyone
+    # beyond the limit: the members first (the picker keeps them), then the search's hits, once each
+    assert gb.picker_options(everyone, [3, 8], [5, 3, 6], limit=5) == [3, 8, 5, 6]

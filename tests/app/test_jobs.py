@@ -136,3 +136,14 @@ def test_history_is_thread_safe() -> None:
     for t in threads:
         t.join()
     assert sorted(row["epoch"] for row in job.history()) == list(range(800))
+
+
+def test_time_left_uses_the_recent_epochs() -> None:
+    # a slow first epoch (warm-up) must not swing the estimate: the last TIME_LEFT_WINDOW epochs count
+    job = jobs.TrainingJob("x", create_model("basic"), Path("x.pt"), epochs_total=10)
+    job._record(1, {"seconds": 60.0})
+    for epoch in range(2, 7):
+        job._record(epoch, {"seconds": 1.0})
+    assert jobs.TIME_LEFT_WINDOW == 5
+    assert job.progress().remaining == pytest.approx(4.0)  # 4 epochs left x 1 s
+    assert "about 5 s left" in jobs.progress_text(job)

@@ -71,6 +71,11 @@ def browser_ready() -> None:
 def live_app(browser_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
     """``streamlit run app.py`` on a free port over a small prepared demo dataset and trained models."""
     data = build_demo_root(tmp_path_factory.mktemp("browser-demo"))
+    yield from serve(data, tmp_path_factory)
+
+
+def serve(data: DemoRoot, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """Run ``streamlit run app.py`` over ``data`` on a free port until the generator is closed."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("streamlit-log") / "streamlit.log"

@@ -38,6 +38,10 @@ def test_home_then_data_page(live_app: LiveApp, browser_page: object) -> None:
     expect(page.locator(".js-plotly-plot").nth(2)).to_be_visible()
     screenshot(page, "data")
 
+    page.get_by_role("tab", name="Data sanity").click()  # the demo data is clean: nothing to flag
+    expect(page.get_by_text(re.compile(r"^Nothing odd found: no repeated ids"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"Download the 0 flagged rows"))).to_be_disabled()
+
     page.get_by_role("tab", name="Sparsity").click()
     heatmap = page.locator('[role="tabpanel"]:visible .js-plotly-plot').first
     expect(heatmap).to_be_visible()

@@ -180,3 +180,60 @@ def test_train_wmf_with_the_notebooks_confidence(workdir, capsys, tmp_path):
     c = result["config"]
     assert (c["confidence"], c["alpha"], c["eps"], c["reg"]) == ("log", 40.0, 1e-8, 1000.0)
     assert len(result["history"]) == 2
+
+
+def test_recommend_explain_and_weights(trained, workdir, capsys):
+    users = _users(workdir)
+    code, result, err = _run(
+        capsys, "recommend", "--data", "prep", "--model", "model_files/wmf.pt", "--users", *users,
+        "--n", "4", "--strategy", "epfuzzda", "--weights", "1", "1", "2", "--explain", "--explain-top", "2",
+    )  # fmt: skip
+    assert code == 0, err
+    assert result["weights"] == {users[0]: 1.0, users[1]: 1.0, users[2]: 2.0}
+    train = pd.read_parquet(workdir / "prep" / "train.parquet")
+    names = pd.read_parquet(workdir / "prep" / "tracks.parquet").set_index("id")["name"]
+    for rec in result["recommendations"]:
+        for uid in users:
+            member = rec["members"][uid]
+            assert member["explained_by"] == "history"
+            because = member["because"]
+            assert 1 <= len(because) <= 2
+            assert [b["contribution"] for b in because] == sorted((b["contribution"] for b in because),
+                                                                  reverse=True)
+            heard = set(train.loc[train["user_id"].astype(str) == uid, "track_id"])
+            for b in because:
+                assert b["track_id"] in heard and b["contribution"] > 0  # their own history, named
+                assert b["name"] == names[b["track_id"]]
+    # without --explain the keys stay as they were
+    code, plain, _ = _run(capsys, "recommend", "--data", "prep", "--model", "model_files/basic.pt",
+                          "--users", *users, "--n", "3")
+    assert set(plain["recommendations"][0]["members"][users[0]]) == {"score", "rank"}
+    assert plain["weights"] is None
+
+
+def test_recommend_basic_explains_by_own_plays(trained, workdir, capsys):
+    user = _users(workdir, 1)[0]
+    code, result, err = _run(capsys, "recommend", "--data", "prep", "--model", "model_files/basic.pt",
+                             "--users", user, "--n", "1", "--explain")
+    assert code == 0, err
+    top = result["recommendations"][0]
+    member = top["members"][user]
+    # a group of one under the basic model gets its most played track: explained by that play itself
+    assert member["explained_by"] == "own_plays"
+    assert [b["track_id"] for b in member["because"]] == [top["track_id"]]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--weights", "1"], "one weight per member (3), got 1"),
+        (["--weights", "1", "-1", "1"], "non-negative"),
+        (["--strategy", "least_misery", "--weights", "1", "2", "3"], "takes no member weights"),
+        (["--explain", "--explain-top", "0"], "--explain-top must be at least 1"),
+    ],
+)
+def test_recommend_bad_weights_or_explain_exit_2(trained, workdir, capsys, extra, message):
+    users = _users(workdir)
+    code, _, err = _run(capsys, "recommend", "--data", "prep", "--model", "model_files/basic.pt",
+                        "--users", *users, *extra)
+    assert code == 2 and message in err and "Traceback" not in err

@@ -315,3 +315,45 @@ def test_cache_is_swapped_in_whole_and_skipped_when_unwritable(
     assert diagnose_cached(prepared, seed=0, n_boot=20).to_dict() == first.to_dict()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["diagnostics"]  # the staging folder is gone
     assert json.loads((tmp_path / "diagnostics" / "diagnosis.json").read_text())["key"]["fingerprint"] == "f1"
+
+
+def test_genre_affinity_on_a_seeded_sample_says_so_and_matches_the_full_figures() -> None:
+    """The per-user figures of a sample are the full computation's figures for those users."""
+    rng = np.random.default_rng(11)
+    vocab = ["rock", "pop", "jazz", "folk", "metal", "rap"]
+    tracks = pd.DataFrame({
+        "id": [f"t{i}" for i in range(60)],
+        "genres": [list(rng.choice(vocab, size=rng.integers(1, 3), replace=False)) for _ in range(60)],
+    })  # fmt: skip
+    users = pd.DataFrame({
+        "user_id": np.arange(300),
+        "favourite_genres": [list(rng.choice(vocab, size=2, replace=False)) for _ in range(300)],
+    })  # fmt: skip
+    plays = pd.DataFrame({"user_id": np.repeat(np.arange(300), 8), "track_id": rng.choice(tracks["id"], 2400)})
+    full = genre_affinity(plays, tracks, users, n_boot=50, sample_users=None)
+    part = genre_affinity(plays, tracks, users, n_boot=50, sample_users=40, seed=3)
+    assert full.details["users"] == full.details["eligible_users"] == 300
+    assert full.details["sample"] == "every user (300)"
+    assert (part.details["users"], part.details["eligible_users"]) == (40, 300)
+    assert part.details["sample"] == "a seeded sample of 40 of 300 users"
+    assert part.meaning.endswith("(a seeded sample of 40 of 300 users)")
+    sample = part.tables["users"].set_index("user_id")
+    assert len(sample) == 40
+    whole = full.tables["users"].set_index("user_id").loc[sample.index]
+    for column in ("plays", "observed", "independent", "catalogue"):
+        np.testing.assert_allclose(sample[column], whole[column], rtol=1e-12)
+    assert part.figure == pytest.approx(sample["observed"].mean())
+    # the per-genre table uses every eligible user, sampled or not
+    pd.testing.assert_frame_equal(part.tables["genres"], full.tables["genres"])
+    again = genre_affinity(plays, tracks, users, n_boot=50, sample_users=40, seed=3)
+    assert again.to_dict() == part.to_dict()
+    other = genre_affinity(plays, tracks, users, n_boot=50, sample_users=40, seed=4)
+    assert set(other.tables["users"]["user_id"]) != set(sample.index)
+    with pytest.raises(ConfigError, match="sample_users"):
+        genre_affinity(plays, tracks, users, sample_users=1)
+
+
+def test_every_check_says_what_it_measured(demo_dir: Path) -> None:
+    d = diagnose(_prepared(demo_dir), seed=0, n_boot=50)
+    for check in d.reasons:
+        assert check.details["sample"].startswith("every "), check.name

@@ -37,7 +37,7 @@ def test_configs_are_frozen(config):
 def test_replace_checks_the_new_config():
     cfg = WMFConfig(epochs=3)
     assert dataclasses.replace(cfg, epochs=5).epochs == 5 and cfg.epochs == 3
-    with pytest.raises(ConfigError, match="epochs must be at least 1, got 0"):
+    with pytest.raises(ConfigError, match="epochs must be from 1 to 10000, got 0"):
         dataclasses.replace(cfg, epochs=0)
     with pytest.raises(ConfigError, match="popularity_weight"):
         dataclasses.replace(BasicConfig(), popularity_weight=2.0)

@@ -28,7 +28,7 @@ def test_renders_metrics_and_comparison(app_env: DemoRoot) -> None:
     at.run()
     assert not at.exception and not at.error
     labels = [m.label for m in at.metric]
-    assert labels.count("ndcg@10") == 2 and "popularity − basic" in labels
+    assert labels.count("NDCG@10") == 2 and "popularity − basic" in labels  # metric names in plain words
     assert any(("beats" in m.value or "No clear difference" in m.value) for m in at.markdown)
     at.session_state["evaluate.section"] = "Distributions"
     at.run()
@@ -50,7 +50,7 @@ def test_search_filter_regime_and_groups(app_env: DemoRoot) -> None:
     assert not at.exception and not at.error
     at.session_state["evaluate.section"] = "Groups"
     at.run()
-    at.toggle(key="evaluate.run_groups").set_value(True).run()
+    at.button(key="evaluate.run_groups").click().run()  # a button starts the group protocol
     assert not at.exception and not at.error
     groups = at.dataframe[0].value
     assert groups["groups"].tolist() == [200]
@@ -68,3 +68,30 @@ def test_no_models_says_so(app_env: DemoRoot, tmp_path, monkeypatch: pytest.Monk
     at = page(PAGE).run()
     assert not at.exception
     assert any("No saved models" in i.value for i in at.info)
+
+
+def test_group_metrics_protocols_and_kinds_study(app_env: DemoRoot) -> None:
+    at = page(PAGE).run()
+    at.multiselect(key="evaluate.models").set_value(["basic", "popularity"]).run()
+    at.session_state["evaluate.section"] = "Groups"
+    at.run()
+    at.number_input(key="evaluate.n_groups").set_value(30).run()
+    at.selectbox(key="evaluate.group_protocol").select("decoupled").run()
+    at.button(key="evaluate.run_groups").click().run()  # a button starts the group protocol
+    assert not at.exception and not at.error
+    groups = at.dataframe[0].value
+    assert groups["model"].tolist() == ["basic", "popularity"]
+    for name in ("ndcg_minmax", "ndcg_jain", "recall_mean", "recall_min", "zero_recall", "dfh"):
+        assert groups[f"{name}@10"].between(0, 1).all()
+        assert (groups[f"{name}@10 ci_low"] <= groups[f"{name}@10"]).all()
+    # the study: two sizes, ten groups each, the four default strategies, both models
+    at.multiselect(key="evaluate.study.sizes").set_value([2, 4]).run()
+    at.number_input(key="evaluate.study.n").set_value(10).run()
+    at.toggle(key="evaluate.study.run").set_value(True).run(timeout=180)
+    assert not at.exception and not at.error
+    assert len(at.get("vega_lite_chart")) == 1
+    study = at.dataframe[-1].value
+    assert len(study) == 2 * 4 * 4 * 2  # models x strategies x kinds x sizes
+    assert set(study["group kind"]) == {"random", "similar tastes", "divergent tastes", "one outlier"}
+    assert set(study["strategy"]) == {"Average", "Least misery", "GFAR", "EP-FuzzDA"}
+    assert study["Share of members with nothing relevant (top 10)"].between(0, 1).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from recsys.app.preparation import get_preparation
 from tests.pages.conftest import DemoRoot, page
 
 
@@ -28,11 +29,15 @@ def test_home_raw_dataset_can_be_prepared(app_env: DemoRoot, tmp_path) -> None:
     shutil.copytree(app_env.dataset, raw)
     try:
         at = page("app.py")
-        at.session_state["app.dataset"] = str(raw)
+        at.query_params["dataset"] = "copy"  # the dataset in use is the URL's ?dataset=
         at.run()
         assert {m.label: m.value for m in at.metric}["Status"] == "raw"
         at.button(key="home.prepare").click().run()
         assert not at.exception, at.exception
+        # prepared in the background: the job outlives the script run that started it
+        job = get_preparation("copy")
+        assert job is not None and job.wait(120) and job.status == "done", job and job.error
+        at.run()
         assert {m.label: m.value for m in at.metric}["Status"] == "prepared"
     finally:
         shutil.rmtree(raw, ignore_errors=True)

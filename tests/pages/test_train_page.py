@@ -116,3 +116,31 @@ def test_notebook_preset_then_defaults(models_copy: Path) -> None:
     assert at.session_state["train.wmf.trainer"] == "als"
     assert at.number_input(key="train.wmf.embedding_dim").value == 64
     assert at.number_input(key="train.wmf.alpha").value == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("damage", ["random bytes", "flipped byte", "nan factors"])
+def test_loading_a_damaged_model_file_is_an_error_message(models_copy: Path, damage: str) -> None:
+    """Random bytes once made the loader raise IndexError/KeyError, an uncaught exception on this page."""
+    import random
+
+    import torch
+
+    good = (models_copy / "popularity.pt").read_bytes()
+    target = models_copy / "damaged.pt"
+    if damage == "random bytes":
+        rng = random.Random(3)
+        target.write_bytes(bytes(rng.getrandbits(8) for _ in range(3000)))
+    elif damage == "flipped byte":
+        flipped = bytearray(good)
+        flipped[200] ^= 0x10  # inside the archive's first member (its pickle), which a checksum covers
+        target.write_bytes(bytes(flipped))
+    else:
+        payload = torch.load(models_copy / "popularity.pt", weights_only=True)
+        payload["train"]["data"][0] = float("nan")
+        torch.save(payload, target)
+    at = page(PAGE).run()
+    at.selectbox(key="train.picked").select("damaged")
+    at.button(key="train.load").click().run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(f"Could not load damaged: {target} is not a readable model file: ")

@@ -87,7 +87,7 @@ def _shared_script() -> None:
 
     ui.store_per_user_metrics("wmf", "f1", pd.DataFrame({"user_id": [1]}))
     ui.store_per_user_metrics("basic", "f2", pd.DataFrame({"user_id": [2]}))
-    ui.set_dataset("/tmp/elsewhere")
+    ui.set_dataset("/tmp/elsewhere")  # a folder: its name is what the URL will hold
 
 
 def test_per_user_metrics_are_kept_per_data_fingerprint() -> None:
@@ -95,4 +95,19 @@ def test_per_user_metrics_are_kept_per_data_fingerprint() -> None:
     assert not at.exception
     stored = at.session_state["shared.per_user_metrics"]
     assert sorted(stored) == [("basic", "f2"), ("wmf", "f1")]
-    assert at.session_state["app.dataset"] == "/tmp/elsewhere"
+    # taken over by the sidebar's picker (bound to ?dataset=) on the next run
+    assert at.session_state["app.pending_dataset"] == "elsewhere"
+
+
+def _memory_script() -> None:
+    from recsys import ui
+
+    with ui.show_error("Could not run the signal check"):
+        raise MemoryError
+
+
+def test_show_error_says_out_of_memory_in_the_page() -> None:
+    at = AppTest.from_function(_memory_script).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("Could not run the signal check: out of memory")

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from recsys.app.charts.style import titled
+from recsys.app.formatting import metric_label
 
 __all__ = ["against_random_chart", "metric_distribution_chart"]
 
@@ -13,6 +14,7 @@ __all__ = ["against_random_chart", "metric_distribution_chart"]
 def metric_distribution_chart(long: pd.DataFrame, metric: str) -> go.Figure:
     """Per-user distribution of one metric, one box per model (from
     :func:`recsys.app.evaluation_report.metric_long`)."""
+    label = metric_label(metric)
     fig = go.Figure()
     for model, part in long.groupby("model", sort=False):
         fig.add_trace(
@@ -22,10 +24,10 @@ def metric_distribution_chart(long: pd.DataFrame, metric: str) -> go.Figure:
                 boxmean=True,
                 boxpoints="outliers",
                 customdata=part["user_id"],
-                hovertemplate="user %{customdata}<br>" + metric + " %{y:.3f}<extra>%{fullData.name}</extra>",
+                hovertemplate="user %{customdata}<br>" + label + " %{y:.3f}<extra>%{fullData.name}</extra>",
             )
         )
-    return titled(fig, f"{metric} per user", yaxis={"title": metric, "rangemode": "tozero"},
+    return titled(fig, f"{label} per user", yaxis={"title": label, "rangemode": "tozero"},
                    showlegend=False)
 
 
@@ -56,5 +58,6 @@ def against_random_chart(table: pd.DataFrame, metric: str) -> go.Figure:
             hovertemplate="random %{y:.4f}<extra></extra>",
         )
     )
-    return titled(fig, f"{metric}: models against random", yaxis={"title": metric, "rangemode": "tozero"},
+    label = metric_label(metric)
+    return titled(fig, f"{label}: models against random", yaxis={"title": label, "rangemode": "tozero"},
                    legend={"orientation": "h", "y": -0.2})

@@ -45,7 +45,7 @@ def popularity_dispersion_chart(check: Check) -> go.Figure:
         [
             go.Bar(x=table["plays"], y=table["tracks"], name="tracks",
                    hovertemplate="%{y:,} tracks with %{x} plays<extra></extra>"),
-            go.Scatter(x=table["plays"], y=table["poisson"], name="Poisson (random plays)", mode="lines",
+            go.Scatter(x=table["plays"], y=table["poisson"], name="if plays were random", mode="lines",
                        hovertemplate="%{y:,.1f} expected with %{x} plays<extra></extra>"),
         ]
     )

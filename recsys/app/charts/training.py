@@ -21,11 +21,14 @@ def training_curves(history: Sequence[Mapping[str, float]]) -> go.Figure:
             if name in frame:
                 fig.add_trace(go.Scatter(x=frame["epoch"], y=frame[name], name=label, mode="lines+markers"))
         if "val_ndcg@10" in frame:
+            # the per-epoch NDCG is measured on a sample of validation users: the legend says how many
+            users = frame["val_users"].dropna() if "val_users" in frame else frame["val_ndcg@10"].iloc[:0]
+            sample = f" ({int(users.iloc[-1]):,} users)" if len(users) else ""
             fig.add_trace(
                 go.Scatter(
                     x=frame["epoch"],
                     y=frame["val_ndcg@10"],
-                    name="validation NDCG@10",
+                    name=f"validation NDCG@10{sample}",
                     mode="lines+markers",
                     line={"dash": "dot"},
                     yaxis="y2",

@@ -6,12 +6,30 @@ run, join, filter and lay out their results for the dashboard:
 
 * :mod:`.runs`: evaluations of saved model files (what the page caches per data version);
 * :mod:`.tables`: headline cards, the per-user table and its filters;
-* :mod:`.comparison`: models against each other and against a random list.
+* :mod:`.comparison`: models against each other and against a random list;
+* :mod:`.regimes`: both regimes side by side, the question each answers and the winner in each;
+* :mod:`.groups`: the group-kinds study of saved models, and one user's history and recommendations.
 
 Every public name is importable from this package.
 """
 
-from recsys.app.evaluation_report.comparison import against_random, comparison_sentence, lift_text, paired
+from recsys.app.evaluation_report.comparison import (
+    against_random,
+    comparison_sentence,
+    lift_arrow,
+    lift_text,
+    paired,
+)
+from recsys.app.evaluation_report.groups import UserDetail, group_study_of_saved, study_table, user_detail
+from recsys.app.evaluation_report.regimes import (
+    DEFAULT_REGIME,
+    REGIME_QUESTIONS,
+    RegimeResult,
+    evaluate_both_regimes,
+    regime_results,
+    regime_table,
+    regime_verdict,
+)
 from recsys.app.evaluation_report.runs import (
     REGIMES,
     SPLITS,
@@ -23,35 +41,51 @@ from recsys.app.evaluation_report.runs import (
     group_protocol,
 )
 from recsys.app.evaluation_report.tables import (
+    PAGE_ROWS,
     MetricCard,
     filter_columns,
     filter_per_user,
     metric_cards,
     metric_long,
     metric_names,
+    page_of,
     per_user_csv,
     per_user_table,
 )
 
 __all__ = [
+    "DEFAULT_REGIME",
+    "PAGE_ROWS",
     "REGIMES",
+    "REGIME_QUESTIONS",
     "SPLITS",
     "MetricCard",
+    "RegimeResult",
+    "UserDetail",
     "against_random",
     "beyond_table",
     "beyond_table_of",
     "comparison_sentence",
     "evaluable_models",
+    "evaluate_both_regimes",
     "evaluate_models",
     "evaluate_saved",
     "filter_columns",
     "filter_per_user",
     "group_protocol",
+    "group_study_of_saved",
+    "lift_arrow",
     "lift_text",
     "metric_cards",
     "metric_long",
     "metric_names",
+    "page_of",
     "paired",
     "per_user_csv",
     "per_user_table",
+    "regime_results",
+    "regime_table",
+    "regime_verdict",
+    "study_table",
+    "user_detail",
 ]

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 
 from recsys.app.evaluation_report.tables import MetricCard, metric_cards
+from recsys.app.formatting import escape_markdown, interval_text, metric_label, p_value_text
 from recsys.evaluation.evaluate import Evaluation
 from recsys.evaluation.stats import PairedResult, paired_comparison
 
-__all__ = ["against_random", "comparison_sentence", "lift_text", "paired"]
+__all__ = ["against_random", "comparison_sentence", "lift_arrow", "lift_text", "paired"]
 
 
 def paired(a: Evaluation, b: Evaluation, metric: str, *, seed: int = 0) -> PairedResult:
@@ -60,19 +61,27 @@ def lift_text(card: MetricCard) -> str | None:
     return f"x{card.lift:.1f} random" if np.isfinite(card.lift) else None
 
 
+def lift_arrow(card: MetricCard) -> str:
+    """The card's arrow: ``"up"`` only when the model is above random (its interval's low end above the
+    random expectation), else ``"off"`` (an up arrow beside "x0.9 random" would say the opposite)."""
+    return "up" if np.isfinite(card.random) and card.ci_low > card.random else "off"
+
+
 def comparison_sentence(result: PairedResult, a: str, b: str, metric: str, *, alpha: float = 0.05) -> str:
     """A plain-language reading of ``paired(b, a)``: which model is better, by how much, how sure."""
+    a, b = escape_markdown(a), escape_markdown(b)
     if result.n == 0:
         return f"No user was evaluated by both {a} and {b}."
+    label = metric_label(metric)
     better, worse = (b, a) if result.diff > 0 else (a, b)
+    interval = interval_text(result.ci_low, result.ci_high, signed=True)
     if result.ci_low > 0 or result.ci_high < 0:
         return (
-            f"**{better}** beats **{worse}** on {metric} by {abs(result.diff):.4f} on average over "
-            f"{result.n:,} users (95% CI of {b} − {a}: [{result.ci_low:+.4f}, {result.ci_high:+.4f}], "
-            f"p = {result.p_value:.2g}): a real difference."
+            f"**{better}** beats **{worse}** on {label} by {abs(result.diff):.3f} on average over "
+            f"{result.n:,} users (95% confidence interval of {b} − {a}: {interval}; "
+            f"{p_value_text(result.p_value)}): a real difference."
         )
     return (
-        f"No clear difference on {metric}: {b} − {a} = {result.diff:+.4f}, 95% CI "
-        f"[{result.ci_low:+.4f}, {result.ci_high:+.4f}] includes 0 (p = {result.p_value:.2g}, "
-        f"{result.n:,} users)."
+        f"No clear difference on {label}: {b} − {a} = {result.diff:+.3f}, and its 95% confidence interval "
+        f"({interval}) includes 0 ({p_value_text(result.p_value)}, {result.n:,} users)."
     )

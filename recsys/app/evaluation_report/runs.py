@@ -18,10 +18,12 @@ from recsys.data.prepared import Prepared
 from recsys.errors import ConfigError
 from recsys.evaluation.beyond import beyond_accuracy, track_genre_matrix
 from recsys.evaluation.evaluate import Evaluation, evaluate_model
+from recsys.evaluation.group_metrics import MEMBER_METRICS
 from recsys.evaluation.groups import evaluate_groups
 from recsys.models import Recommender
 
 __all__ = [
+    "GROUP_COLUMNS",
     "REGIMES",
     "SPLITS",
     "beyond_table",
@@ -32,6 +34,8 @@ __all__ = [
     "group_protocol",
 ]
 
+GROUP_COLUMNS = MEMBER_METRICS
+"""The per-member group metrics :func:`group_protocol` reports after group precision."""
 SPLITS = ("val", "test")
 """The splits a model can be evaluated on (training is what it learned from)."""
 REGIMES = {"all tracks": False, "discovery": True}
@@ -116,15 +120,21 @@ def group_protocol(
     strategy: str = "average",
     threshold: float = 1.0,
     exclude_seen: bool = False,
+    protocol: str = "coupled",
 ) -> pd.DataFrame:
     """The notebook's group protocol for saved models, on the same groups where the models allow.
+
+    ``protocol`` is :func:`recsys.evaluation.groups.evaluate_groups`'s: ``coupled`` judges the lists by
+    held-out plays, ``decoupled`` by each member's own ranking.
 
     Returns
     -------
     pandas.DataFrame
         One row per model: ``model, groups, precision@k`` (group precision: relevant = union of the
-        members'), ``ndcg_mean@k``, ``ndcg_min@k`` (fairness: the worst-served member), each with
-        ``<col> ci_low`` / ``<col> ci_high``, and ``random precision@k``.
+        members'), then the members' view of the list (:data:`GROUP_COLUMNS`: ``ndcg_mean@k``,
+        ``ndcg_min@k`` (the worst-served member), ``ndcg_minmax@k``, ``ndcg_jain@k``, ``recall_mean@k``,
+        ``recall_min@k``, ``zero_recall@k``, ``dfh@k``), each with ``<col> ci_low`` / ``<col> ci_high``,
+        and ``random precision@k``.
     """
     rows = []
     shared = None
@@ -136,12 +146,12 @@ def group_protocol(
         ge = evaluate_groups(
             model, prepared.matrix(split, like=train), n_groups=n_groups, size=size, kind=kind, k=(k,),
             strategy=strategy, threshold=threshold, exclude_seen=exclude_seen,
-            groups=shared if same else None, n_boot=300,
+            groups=shared if same else None, n_boot=300, protocol=protocol,
         )
         if first_users is None:
             first_users, shared = train.user_ids, ge.groups
         row: dict[str, str | int | float] = {"model": Path(path).stem, "groups": len(ge.per_group)}
-        for col in (f"precision@{k}", f"ndcg_mean@{k}", f"ndcg_min@{k}"):
+        for col in (f"{name}@{k}" for name in ("precision", *GROUP_COLUMNS)):
             s = ge.summary.loc[col]
             row[col] = float(s["mean"])
             row[f"{col} ci_low"] = float(s["ci_low"])

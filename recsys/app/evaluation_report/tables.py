@@ -17,15 +17,20 @@ from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import Evaluation
 
 __all__ = [
+    "PAGE_ROWS",
     "MetricCard",
     "filter_columns",
     "filter_per_user",
     "metric_cards",
     "metric_long",
     "metric_names",
+    "page_of",
     "per_user_csv",
     "per_user_table",
 ]
+
+PAGE_ROWS = 1000
+"""Rows of the per-user table sent to the browser at once (50,000 users would be one 5 MB grid)."""
 
 
 @dataclass(frozen=True)
@@ -184,3 +189,32 @@ def filter_columns(table: pd.DataFrame, *, prefer: str = "ndcg@10") -> tuple[lis
     one ending with ``prefer`` (0 when none does)."""
     cols = [c for c in table.columns if "@" in c or c == "overlap_share"]
     return cols, next((i for i, c in enumerate(cols) if c.endswith(prefer)), 0)
+
+
+def page_of(table: pd.DataFrame, page: int, rows: int = PAGE_ROWS) -> tuple[pd.DataFrame, int]:
+    """One page of a table and the number of pages.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The (filtered, sorted) table.
+    page : int
+        1-based page; clamped to the pages there are.
+    rows : int
+        Rows per page.
+
+    Returns
+    -------
+    tuple
+        ``(rows of that page, number of pages)`` (at least one page, empty for an empty table).
+
+    Raises
+    ------
+    ConfigError
+        ``rows`` is not positive.
+    """
+    if rows < 1:
+        raise ConfigError(f"rows per page must be positive, got {rows}")
+    pages = max(1, -(-len(table) // rows))
+    page = min(max(int(page), 1), pages)
+    return table.iloc[(page - 1) * rows : page * rows], pages

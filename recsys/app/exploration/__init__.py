@@ -7,7 +7,8 @@ function is tested on hand-made inputs. One module per section of the page:
 * :mod:`.cleaning`: the cleaning report and the rejected rows;
 * :mod:`.sparsity`: the binned user x track matrix;
 * :mod:`.overlap`: train / validation overlap, and its join with a per-user metric;
-* :mod:`.overview`: the bundle of summary tables the dashboard caches per dataset version.
+* :mod:`.overview`: the bundle of summary tables the dashboard caches per dataset version;
+* :mod:`.sanity`: the data sanity checks (repeated ids, unknown users, implausible times) and their rows.
 
 The functions taking a ``prepared`` argument are thin wrappers over the table-level ones, so the
 dashboard can cache them per dataset version. Every public name is importable from this package.
@@ -30,6 +31,7 @@ from recsys.app.exploration.overlap import (
     user_overlap,
 )
 from recsys.app.exploration.overview import Overview, overview
+from recsys.app.exploration.sanity import SANITY_CHECKS, prepared_flagged_csv, sanity_table
 from recsys.app.exploration.sparsity import SparsityMatrix, prepared_sparsity, sparsity_matrix
 from recsys.app.exploration.summary import (
     DatasetSummary,
@@ -46,6 +48,7 @@ __all__ = [
     "DatasetSummary",
     "Overview",
     "PairOverlap",
+    "SANITY_CHECKS",
     "SparsityMatrix",
     "action_totals",
     "cleaning_table",
@@ -57,11 +60,13 @@ __all__ = [
     "overview",
     "pair_overlap",
     "prepared_overlap",
+    "prepared_flagged_csv",
     "prepared_rejected_csv",
     "prepared_sparsity",
     "rejected_by_reason",
     "rejected_csv",
     "removed_by_rule",
+    "sanity_table",
     "sparsity_matrix",
     "track_popularity",
     "user_activity",

@@ -4,6 +4,7 @@ notebook's finding: models score well on exactly those users)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -38,8 +39,32 @@ class PairOverlap:
         return self.both / self.val_total if self.val_total else 0.0
 
 
-def _pair_index(frame: pd.DataFrame) -> pd.MultiIndex:
-    return pd.MultiIndex.from_frame(frame[["user_id", "track_id"]]).unique()
+def _pair_keys(*frames: pd.DataFrame) -> tuple[list[np.ndarray], np.ndarray, int]:
+    """Each frame's distinct (user, track) pairs as sorted int64 keys ``user_code * n_tracks +
+    track_code`` of one shared code space, the user ids of the codes, and ``n_tracks``.
+
+    Ids are hashed once and the pair sets are sorted integer arrays: pandas MultiIndex sets of 3.5 M
+    string pairs took tens of seconds at 50,000 users x 100,000 tracks."""
+    users, user_ids = pd.factorize(pd.concat([f["user_id"] for f in frames], ignore_index=True))
+    tracks, track_ids = pd.factorize(pd.concat([f["track_id"] for f in frames], ignore_index=True))
+    n_tracks = max(len(track_ids), 1)
+    keys = users.astype(np.int64) * n_tracks + tracks
+    bounds = np.cumsum([0] + [len(f) for f in frames])
+    return [_distinct(keys[lo:hi]) for lo, hi in pairwise(bounds)], np.asarray(user_ids), n_tracks
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a sort and a comparison; numpy's hash-based unique was far slower here)."""
+    s = np.sort(keys)
+    return s[np.concatenate([[True], s[1:] != s[:-1]])] if len(s) else s
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Whether each value is in ``sorted_set`` (binary search)."""
+    if len(sorted_set) == 0:
+        return np.zeros(len(values), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[pos] == values
 
 
 def pair_overlap(train: pd.DataFrame, val: pd.DataFrame) -> PairOverlap:
@@ -54,8 +79,8 @@ def pair_overlap(train: pd.DataFrame, val: pd.DataFrame) -> PairOverlap:
     -------
     PairOverlap
     """
-    a, b = _pair_index(train), _pair_index(val)
-    both = len(a.intersection(b))
+    (a, b), _, _ = _pair_keys(train, val)
+    both = int(_member(b, a).sum())
     return PairOverlap(train_only=len(a) - both, val_only=len(b) - both, both=both)
 
 
@@ -78,16 +103,12 @@ def user_overlap(train: pd.DataFrame, val: pd.DataFrame, *, threshold: float | N
     """
     if threshold is not None:
         val = val[val["score"] >= threshold]
-    v = val[["user_id", "track_id"]].drop_duplicates()
-    seen = pd.MultiIndex.from_frame(v).isin(_pair_index(train))
-    table = (
-        v.assign(seen_in_train=seen.astype(np.int64))
-        .groupby("user_id", sort=True)
-        .agg(val_tracks=("track_id", "size"), seen_in_train=("seen_in_train", "sum"))
-        .reset_index()
-    )
-    table["val_tracks"] = table["val_tracks"].astype(np.int64)
-    table["seen_in_train"] = table["seen_in_train"].astype(np.int64)
+    (train_keys, keys), user_ids, n_tracks = _pair_keys(train, val)
+    seen = _member(keys, train_keys)
+    user_codes, users = pd.factorize(user_ids[keys // n_tracks], sort=True)
+    val_tracks = np.bincount(user_codes, minlength=len(users)).astype(np.int64)
+    seen_in_train = np.bincount(user_codes, weights=seen, minlength=len(users)).astype(np.int64)
+    table = pd.DataFrame({"user_id": users, "val_tracks": val_tracks, "seen_in_train": seen_in_train})
     table["share"] = table["seen_in_train"] / table["val_tracks"]
     return table
 

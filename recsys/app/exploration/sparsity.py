@@ -104,16 +104,21 @@ def sparsity_matrix(
     """
     if user_bins < 1 or track_bins < 1:
         raise ConfigError(f"bins must be positive, got user_bins={user_bins}, track_bins={track_bins}")
-    unique = pairs[["user_id", "track_id"]].drop_duplicates()
-    user_order = _order(unique["user_id"], users)
-    track_order = _order(unique["track_id"], tracks)
-    user_rank = pd.Series(np.arange(len(user_order)), index=user_order)
-    track_rank = pd.Series(np.arange(len(track_order)), index=track_order)
+    # Ids as integer codes (hashed once), distinct pairs as int64 keys: the string joins and lookups of
+    # 2.8 M pairs took 15 s at 50,000 users x 100,000 tracks.
+    u_codes, u_ids = pd.factorize(pairs["user_id"])
+    t_codes, t_ids = pd.factorize(pairs["track_id"])
+    keys = np.sort(u_codes.astype(np.int64) * max(len(t_ids), 1) + t_codes)
+    # distinct by sort + comparison: numpy 2.4's hash-based np.unique takes 17 s on 3 M distinct int64
+    keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
+    uu, tt = keys // max(len(t_ids), 1), keys % max(len(t_ids), 1)
+    user_order, user_rank = _order(np.asarray(u_ids), np.bincount(uu, minlength=len(u_ids)), users)
+    track_order, track_rank = _order(np.asarray(t_ids), np.bincount(tt, minlength=len(t_ids)), tracks)
     u_edges = _edges(len(user_order), user_bins)
     t_edges = _edges(len(track_order), track_bins)
     ub, tb = len(u_edges) - 1, len(t_edges) - 1
-    u_bin = np.searchsorted(u_edges, user_rank.loc[unique["user_id"]].to_numpy(), side="right") - 1
-    t_bin = np.searchsorted(t_edges, track_rank.loc[unique["track_id"]].to_numpy(), side="right") - 1
+    u_bin = np.searchsorted(u_edges, user_rank[uu], side="right") - 1
+    t_bin = np.searchsorted(t_edges, track_rank[tt], side="right") - 1
     counts = np.bincount(u_bin * tb + t_bin, minlength=ub * tb).reshape(ub, tb).astype(np.int64)
     cells = np.outer(np.diff(u_edges), np.diff(t_edges)).astype(np.int64)
     return SparsityMatrix(
@@ -125,17 +130,23 @@ def sparsity_matrix(
         track_order=track_order,
         n_users=len(user_order),
         n_tracks=len(track_order),
-        n_pairs=len(unique),
+        n_pairs=len(keys),
     )
 
 
-def _order(ids: pd.Series, everyone: ArrayLike | None) -> np.ndarray:
-    """Ids by decreasing number of occurrences, ties by id; ``everyone`` adds zero-count ids."""
-    counts = ids.value_counts()
+def _order(ids: np.ndarray, counts: np.ndarray, everyone: ArrayLike | None) -> tuple[np.ndarray, np.ndarray]:
+    """Ids by decreasing count, ties by id (``everyone`` adds zero-count ids), and the rank of each of
+    ``ids`` in that order."""
+    index = pd.Index(ids)
     if everyone is not None:
-        counts = counts.reindex(pd.Index(pd.unique(np.asarray(everyone))).union(counts.index), fill_value=0)
-    frame = pd.DataFrame({"id": counts.index.to_numpy(), "n": counts.to_numpy()})
-    return frame.sort_values(["n", "id"], ascending=[False, True])["id"].to_numpy()
+        index = pd.Index(pd.unique(np.asarray(everyone))).union(index)
+    n = np.zeros(len(index), dtype=np.int64)
+    n[index.get_indexer(ids)] = counts
+    frame = pd.DataFrame({"id": index.to_numpy(), "n": n})
+    order = frame.sort_values(["n", "id"], ascending=[False, True]).index.to_numpy()
+    rank = np.empty(len(index), dtype=np.int64)
+    rank[order] = np.arange(len(index))
+    return index.to_numpy()[order], rank[index.get_indexer(ids)]
 
 
 def prepared_sparsity(

@@ -164,6 +164,7 @@ def compare_models(
     history: Interactions | None = None,
     exclude_seen: bool = False,
     labels: Mapping[Hashable, str] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> Comparison:
     """The same group's list from each model, side by side, with their overlap.
 
@@ -185,6 +186,9 @@ def compare_models(
         Leave out tracks any member already heard (discovery).
     labels : mapping, optional
         Member id -> display label.
+    weights : sequence of float, optional
+        One weight per member, in the order of ``user_ids`` (see
+        :func:`recsys.models.group.check_weights`; a strategy that takes no weights refuses unequal ones).
 
     Returns
     -------
@@ -203,7 +207,7 @@ def compare_models(
         raise UnknownUserError("the group is empty: add at least one member")
     recs = {
         label: model.recommend(
-            list(user_ids), n, strategy=strategy, history=history, exclude_seen=exclude_seen
+            list(user_ids), n, strategy=strategy, history=history, exclude_seen=exclude_seen, weights=weights
         )
         for label, model in models.items()
     }

@@ -10,11 +10,20 @@ from collections.abc import Hashable
 
 import pandas as pd
 
-from recsys.app.group_builder.search import user_directory, user_labels
+from recsys.app.group_builder.search import SearchIndex, search_index, user_directory, user_labels
+from recsys.app.group_builder.tracks import track_info
 from recsys.data.interactions import Interactions
 from recsys.data.prepared import Prepared
 
-__all__ = ["history_frame", "history_matrix", "user_directory_of", "user_labels_of"]
+__all__ = [
+    "heldout_matrix",
+    "history_frame",
+    "history_matrix",
+    "search_index_of",
+    "track_info_of",
+    "user_directory_of",
+    "user_labels_of",
+]
 
 
 def history_frame(prepared: Prepared) -> pd.DataFrame:
@@ -49,6 +58,22 @@ def history_matrix(prepared: Prepared) -> Interactions:
     return prepared.history()
 
 
+def heldout_matrix(prepared: Prepared) -> Interactions:
+    """The test split over the catalogue: the plays that came after training and validation.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        The prepared data.
+
+    Returns
+    -------
+    Interactions
+        ``prepared.matrix("test")`` (positive plays only).
+    """
+    return prepared.matrix("test")
+
+
 def user_directory_of(prepared: Prepared) -> pd.DataFrame:
     """:func:`~recsys.app.group_builder.search.user_directory` of prepared data, with track counts.
 
@@ -79,3 +104,15 @@ def user_labels_of(prepared: Prepared) -> dict[Hashable, str]:
         User id -> picker label.
     """
     return user_labels(user_directory(prepared.users))
+
+
+def search_index_of(prepared: Prepared) -> SearchIndex:
+    """:func:`~recsys.app.group_builder.search.search_index` of :func:`user_directory_of` (the page caches
+    it per dataset, so a keystroke never lower-cases the directory again)."""
+    return search_index(user_directory_of(prepared))
+
+
+def track_info_of(prepared: Prepared) -> pd.DataFrame:
+    """:func:`~recsys.app.group_builder.tracks.track_info` of the catalogue, to cache per dataset: member
+    cards and playlists then take it as is instead of reading 100,000 genre cells on every rerun."""
+    return track_info(prepared.tracks)

@@ -23,7 +23,7 @@ def suggest_group(
     seed: int = 0,
     tracks: pd.DataFrame | None = None,
 ) -> list[Hashable]:
-    """One suggested group of ``size`` users: random, similar (close tastes) or divergent.
+    """One suggested group of ``size`` users: random, similar, divergent or with one outlier.
 
     This is the evaluation's group protocol (:func:`recsys.evaluation.groups.make_groups`) asked for a
     single group, so the groups users build by hand are the kinds the evaluation measures.
@@ -33,7 +33,8 @@ def suggest_group(
     history : Interactions
         Users' listening (the training matrix or the whole history).
     kind : str
-        One of :data:`recsys.evaluation.groups.GROUP_KINDS` (``random``, ``similar``, ``divergent``).
+        One of :data:`recsys.evaluation.groups.GROUP_KINDS` (``random``, ``similar``, ``divergent``,
+        ``outlier``).
     size : int
         Members.
     seed : int

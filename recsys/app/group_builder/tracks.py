@@ -22,13 +22,16 @@ def track_info(tracks: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``id, name, artist_name, genres``: missing names and artists are ``None``, ``genres`` a list
-        per track (empty when unknown).
+        per track (empty when unknown). Marked in ``attrs`` so that passing it again returns it as is.
     """
+    if tracks.attrs.get("track_info"):
+        return tracks  # already this table (the page caches it per dataset: 100,000 genre cells)
     out = pd.DataFrame({"id": tracks["id"].to_numpy()})
     out["name"] = tracks["name"].to_numpy() if "name" in tracks else None
     out["artist_name"] = tracks["artist_name"].to_numpy() if "artist_name" in tracks else None
     genres = tracks["genres"] if "genres" in tracks else pd.Series([None] * len(tracks))
     out["genres"] = [genre_list(g) for g in genres]
+    out.attrs["track_info"] = True  # member_card and enrich_tracks take it as it is
     return out
 
 

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from recsys.errors import ConfigError
 from recsys.evaluation.diagnostics.check import Check, _boot_weights, _check_boot, _ci
+from recsys.evaluation.diagnostics.ids import positions
 from recsys.evaluation.evaluate import evaluate_model
 from recsys.evaluation.metrics import ndcg_at_k
 from recsys.evaluation.stats import random_expectations
@@ -63,19 +64,19 @@ def popularity_vs_random(
     rng = np.random.default_rng(seed)
     items = pd.Index(pd.unique(np.asarray(catalogue, dtype=object)))
     rel = val[val["score"] >= threshold]
-    rel = rel[items.get_indexer(rel["track_id"]) >= 0]
+    rel_pos = positions(items, rel["track_id"])
+    rel, rel_pos = rel[rel_pos >= 0], rel_pos[rel_pos >= 0]
     users = pd.Index(pd.unique(rel["user_id"]))
     if len(users) < 2 or len(items) < k:
         return Check.unavailable(
             "popularity_vs_random", personal=False, meaning="too few users with relevant validation tracks"
         )
-    pos = train[train["score"] > 0]
-    pop = np.bincount(items.get_indexer(pos["track_id"])[items.get_indexer(pos["track_id"]) >= 0],
-                      minlength=len(items)).astype(np.float64)  # fmt: skip
+    heard = positions(items, train.loc[train["score"] > 0, "track_id"])
+    pop = np.bincount(heard[heard >= 0], minlength=len(items)).astype(np.float64)
     top = np.argsort(-pop, kind="stable")[:k]
     top = np.broadcast_to(top, (len(users), k))
     R = sp.csr_matrix(
-        (np.ones(len(rel)), (users.get_indexer(rel["user_id"]), items.get_indexer(rel["track_id"]))),
+        (np.ones(len(rel)), (users.get_indexer(rel["user_id"]), rel_pos)),
         shape=(len(users), len(items)),
     )
     R.data[:] = 1.0
@@ -95,7 +96,8 @@ def popularity_vs_random(
         effect_ci=effect_ci,
         personal=False,
         meaning=f"the {k} most-played tracks reach NDCG@{k} {fig:.4f} against random's {base:.4f}",
-        details={"users": len(users), "k": k, "threshold": threshold},
+        details={"users": len(users), "k": k, "threshold": threshold,
+                 "sample": f"every user with a relevant validation track ({len(users):,})"},
         tables={"users": pd.DataFrame({"user_id": users.to_numpy(), "ndcg": nd, "random": rnd})},
     )
 
@@ -141,6 +143,16 @@ def best_model_vs_random(
         truth = prepared.matrix("val", like=model.train)
         ev = evaluate_model(model, truth, k=(k,), threshold=threshold, n_boot=10, seed=seed)
         tables[name] = ev.per_user
+    if all(t.empty for t in tables.values()):
+        # No trained user of any model has a relevant validation track here (a model trained on other
+        # data): nothing to compare, and a mean over no users is not a figure.
+        return Check.unavailable(
+            "model_vs_random",
+            personal=False,
+            meaning="no user of the models has a relevant validation track in this data "
+            "(were they trained on another dataset?)",
+        )
+    tables = {name: t for name, t in tables.items() if not t.empty}
     figures = {name: float(t[col].mean()) for name, t in tables.items()}
     best = max(figures, key=lambda name: (figures[name], name))
     per_user = tables[best]
@@ -157,7 +169,8 @@ def best_model_vs_random(
         effect_ci=effect_ci,
         personal=False,
         meaning=f"the best model, {best}, reaches NDCG@{k} {fig:.4f} against random's {base:.4f}",
-        details={"model": best, "ndcg": figures, "users": len(nd), "k": k, "threshold": threshold},
+        details={"model": best, "ndcg": figures, "users": len(nd), "k": k, "threshold": threshold,
+                 "sample": f"every trained user with a relevant validation track ({len(nd):,})"},
         tables={
             "users": pd.DataFrame({"user_id": per_user["user_id"].to_numpy(), "ndcg": nd, "random": rnd})
         },

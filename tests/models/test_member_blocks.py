@@ -1,0 +1,73 @@
+"""Blocked passes over a group's score table: the whole-table formulas' answers, in bounded memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recsys.models import member_blocks
+from recsys.models.group import _apply_scale, aggregate, normalise
+
+
+def _ranks_by_hand(s: np.ndarray, items, candidates=None) -> np.ndarray:
+    """The definition: candidates scored higher, plus tied candidates at a lower index, plus one."""
+    s = s if candidates is None else np.where(candidates, s, -np.inf)
+    out = np.empty((s.shape[0], len(items)), dtype=np.int64)
+    for j, item in enumerate(items):
+        col = s[:, item][:, None]
+        out[:, j] = (s > col).sum(axis=1) + (s[:, :item] == col).sum(axis=1) + 1
+    return out
+
+
+@pytest.mark.parametrize("with_candidates", [False, True])
+def test_ranks_on_ties_both_ways(monkeypatch, with_candidates) -> None:
+    """Listed tracks at the top (few candidates kept) and anywhere (whole-row counts), with ties."""
+    rng = np.random.default_rng(2)
+    s = rng.integers(0, 5, size=(37, 400)).astype(np.float32)
+    candidates = rng.random(400) < 0.8 if with_candidates else None
+    top_items = np.argsort(-s.sum(axis=0), kind="stable")[:6]
+    anywhere = rng.choice(400, size=6, replace=False)
+    s_high = s.copy()
+    s_high[:, top_items] += 10  # the listed tracks lead every member's ranking: the extraction path
+    for table, items in ((s_high, top_items), (s, anywhere)):
+        for cells in (1 << 20, 400):  # one block, and a block per member on the thread pool
+            monkeypatch.setattr(member_blocks, "RANK_CELLS", cells)
+            got = member_blocks.ranks(table, items, candidates)
+            assert got.tolist() == _ranks_by_hand(table, items, candidates).tolist()
+
+
+@pytest.mark.parametrize(
+    "strategy", ["average", "least_misery", "most_pleasure", "multiplicative", "average_without_misery"]
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_linear_values_equal_the_whole_table_formulas(monkeypatch, strategy, weighted) -> None:
+    rng = np.random.default_rng(5)
+    raw = rng.normal(size=(23, 300))
+    candidates = rng.random(300) < 0.9
+    weights = None
+    if weighted:
+        weights = rng.random(23) + 0.5
+        weights = weights * (23 / weights.sum())
+    norm = normalise(raw, candidates)
+    w = np.ones(23) if weights is None else weights
+    want = {
+        "average": (w @ norm) / 23,
+        "least_misery": norm.min(axis=0),
+        "most_pleasure": norm.max(axis=0),
+        "multiplicative": (np.clip(norm, 0, None) ** w[:, None]).prod(axis=0),
+        "average_without_misery": (w @ norm) / 23,
+    }[strategy]
+    for cells in (1 << 22, 600):  # the whole table at once, two members per block
+        monkeypatch.setattr(member_blocks, "BLOCK_CELLS", cells)
+        values, ok = member_blocks.linear_values(raw, strategy, candidates, weights, _apply_scale, 0.3)
+        np.testing.assert_allclose(values, want, rtol=1e-12, atol=1e-15)
+        if strategy == "average_without_misery":
+            voters = norm if weights is None else norm[weights > 0]
+            assert ok is not None and ok.tolist() == (voters >= 0.3).all(axis=0).tolist()
+        else:
+            assert ok is None
+    if strategy in ("least_misery", "most_pleasure") and weighted:
+        return  # these strategies take no weights
+    result = aggregate(raw, strategy=strategy, n=7, exclude=~candidates, weights=weights)
+    assert result.member_ranks.tolist() == _ranks_by_hand(raw, result.items, candidates).tolist()
+    np.testing.assert_allclose(result.member_scores, norm[:, result.items], rtol=1e-12)
