@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from recsys.data.demo import generate_dataset  # noqa: E402
 from recsys.data.interactions import Interactions  # noqa: E402
 from recsys.data.prepare import prepare  # noqa: E402
-from recsys.data.prepared import load_prepared
+from recsys.data.prepared import load_prepared  # noqa: E402
 from recsys.errors import RecsysError  # noqa: E402
 from recsys.evaluation import evaluate_model, paired_comparison  # noqa: E402
 from recsys.evaluation.diagnostics import diagnose  # noqa: E402

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from recsys.data.prepare import prepare
-
 from recsys.data.prepared import load_prepared
 
 pytestmark = pytest.mark.realdata

@@ -329,7 +329,9 @@ def test_genre_affinity_on_a_seeded_sample_says_so_and_matches_the_full_figures(
         "user_id": np.arange(300),
         "favourite_genres": [list(rng.choice(vocab, size=2, replace=False)) for _ in range(300)],
     })  # fmt: skip
-    plays = pd.DataFrame({"user_id": np.repeat(np.arange(300), 8), "track_id": rng.choice(tracks["id"], 2400)})
+    plays = pd.DataFrame(
+        {"user_id": np.repeat(np.arange(300), 8), "track_id": rng.choice(tracks["id"], 2400)}
+    )
     full = genre_affinity(plays, tracks, users, n_boot=50, sample_users=None)
     part = genre_affinity(plays, tracks, users, n_boot=50, sample_users=40, seed=3)
     assert full.details["users"] == full.details["eligible_users"] == 300
