@@ -185,8 +185,12 @@ with groups_tab:
                 groups = ui.cached(er.group_protocol, prepared, paths, versions, split, kind, int(size),
                                    int(n_groups), main_k, strategy, float(threshold), er.REGIMES[regime],
                                    protocol)
+                intervals = [c for c in groups.columns if c.endswith((" ci_low", " ci_high"))]
                 st.dataframe(groups, hide_index=True, key=ui.key(PAGE, "groups_table"),
-                             column_config=ui.labelled_columns(groups))
+                             column_config=ui.labelled_columns(groups, hidden=intervals))
+                with st.expander("The same figures with their 95% confidence intervals"):
+                    st.dataframe(groups, hide_index=True, key=ui.key(PAGE, "groups_intervals"),
+                                 column_config=ui.labelled_columns(groups))
                 st.caption(f"Precision@{main_k}: share of the group list relevant to at least one member · "
                            "members' mean and worst-served member's NDCG of the group list · worst over "
                            "best member · evenness: how evenly the members are served (1 = evenly) · "

@@ -28,7 +28,7 @@ history = ui.cached(gb.history_matrix, prepared)
 # -- models: only those trained on this data (another release's ids may coincide: never used silently) ----
 found = ui.models_section(PAGE, prepared)
 names = found.names
-ui.signal_banner(prepared, names)
+ui.signal_banner(prepared, ui.preferred_models(found))  # with the default models' figure against random
 
 # -- build the group -------------------------------------------------------------------------------------
 ui.members_from_url(MEMBERS, labels_all)
@@ -36,9 +36,9 @@ st.subheader("Members")
 search_col, pick_col = st.columns([2, 3], gap="large")
 with search_col:
     query_col, field_col = st.columns([3, 2])
-    query = query_col.text_input("Search users", placeholder="id, name, city or genre", key=QUERY,
-                                 on_change=ui.add_exact_user, args=(PAGE, MEMBERS, QUERY, directory),
-                                 help="An exact user id followed by Enter adds that user to the group.")
+    # an exact user id followed by Enter adds that user (the placeholder says so: no tooltip needed)
+    query = query_col.text_input("Search users", placeholder="id (Enter adds), name, city, genre", key=QUERY,
+                                 on_change=ui.add_exact_user, args=(PAGE, MEMBERS, QUERY, directory))
     field = field_col.selectbox("in", gb.SEARCH_FIELDS, key=ui.key(PAGE, "field"))
     hits = directory.head(0)  # the search's matches, below
     with ui.show_error("Search failed"):

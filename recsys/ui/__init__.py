@@ -16,6 +16,7 @@ Pages stay thin by calling these helpers, one module per concern:
   :func:`require_prepared`;
 * :mod:`.models`: the models of the data on screen (:func:`models_section`): the others with the data
   they were trained on, "train these settings on this data", the default models trained in the background;
+* :mod:`.group_members`: the Group builder's members: suggested, grown, added by id, kept in the URL;
 * :mod:`.signal`: the Data page's verdict as a banner where model results are shown (:func:`signal_banner`);
 * :mod:`.data_page`, :mod:`.train_page`, :mod:`.evaluate_page`, :mod:`.group`: composite sections of one
   page each;

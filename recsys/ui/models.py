@@ -190,7 +190,7 @@ def missing_models_offer(
     else:
         files = " or ".join(f"`{model_fit.default_model_name(k, found, _taken(found))}.pt`" for k in missing)
         st.warning(f"No {' or '.join(missing)} model trained on **{dataset}** yet (it would be saved as "
-                   f"{files}): the side-by-side views compare the basic model with WMF.",
+                   f"{files}): the dashboard compares the basic model with WMF.",
                    icon=":material/warning:")
     plural = "s" if len(missing) > 1 else ""
     if st.button(f"Train the default {' and '.join(missing)} model{plural}", key=key(page, "bootstrap"),

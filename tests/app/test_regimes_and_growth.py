@@ -104,3 +104,14 @@ def test_metric_labels_in_plain_words() -> None:
     assert metric_label("ndcg_min@10 ci_low") == "Worst-served member's NDCG@10 (95% CI low)"
     assert metric_label("random precision@10") == "Random list · Precision@10"
     assert metric_label("n_relevant") == "Tracks played later" and metric_label("some_new") == "some new"
+
+
+def test_an_exact_id_is_one_user() -> None:
+    from recsys.app.group_builder import SEARCH_LIMIT, exact_user, search_users
+
+    directory = pd.DataFrame({"user_id": [1, 10, 101, 102], "name": ["a", "b", "c", "d"], "city": [""] * 4,
+                              "favourite_genres": [""] * 4})
+    assert exact_user(directory, " 10 ") == 10  # not 101 and 102, which only start with it
+    assert exact_user(directory, "7") is None and exact_user(directory, "") is None
+    assert search_users(directory, "10", field="id")["user_id"].tolist() == [10, 101, 102]
+    assert SEARCH_LIMIT == 50
