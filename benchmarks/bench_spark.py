@@ -2,10 +2,13 @@
 shuffle of one ALS iteration, and from them the plan for a cluster.
 
 Run from the project root (it takes about an hour on the 2-core machine; steps already measured are kept
-in ``benchmarks/work/spark/results.json`` and skipped, ``--redo`` measures again)::
+in ``benchmarks/work/spark/results.json`` and skipped, ``--redo fit- eval-`` measures those again)::
 
     .venv/bin/python -m benchmarks.bench_spark [--sizes release scale50k] [--objective real demo]
-        [--out benchmarks/results/spark.md]
+        [--redo STEP ...] [--max-load 2] [--max-wait 300] [--out benchmarks/results/spark.md]
+
+Before each step it waits (up to ``--max-wait`` s) for the 1-minute load average to fall to ``--max-load``,
+and records the load it ran at.
 
 Every measured step is a fresh process (the CLI, or this module's ``implicit`` step): its wall time, the
 time the command reports for its own work, and the peak memory of its whole process tree (the Python
@@ -159,7 +162,16 @@ def shuffle_bytes(folder: Path) -> dict[str, float]:
             "half_iterations": float(len(iterations)), "setup": float(sum(setup))}
 
 
-def measure(name: str, results: dict[str, Any], redo: bool, *, speed: bool) -> None:
+def wait_for_quiet(max_load: float, max_wait: float) -> None:
+    """Sleep until the 1-minute load average is at most ``max_load`` (or ``max_wait`` s passed)."""
+    deadline = time.monotonic() + max_wait
+    while os.getloadavg()[0] > max_load and time.monotonic() < deadline:
+        time.sleep(10)
+
+
+def measure(
+    name: str, results: dict[str, Any], redo: tuple[str, ...], *, speed: bool, quiet: tuple[float, float]
+) -> None:
     """Every step of one dataset, saved into ``results[name]`` as it is measured."""
     raw = ensure_raw(name)
     mine = results.setdefault(name, {})
@@ -169,7 +181,8 @@ def measure(name: str, results: dict[str, Any], redo: bool, *, speed: bool) -> N
     prep = base / "prep-local"
 
     def step(key: str, command: list[str]) -> dict[str, Any]:
-        if redo or key not in mine:
+        if key.startswith(redo) or key not in mine:
+            wait_for_quiet(*quiet)
             print(f"[{name}] {key}: {' '.join(command[2:])}", flush=True)
             mine[key] = run(command)
             save(results)
@@ -199,7 +212,7 @@ def measure(name: str, results: dict[str, Any], redo: bool, *, speed: bool) -> N
             step(f"eval-{model}-{regime}", recsys("evaluate", "--data", str(prep), "--model",
                                                   str(models / f"{model}.pt"), "--split", "test", "--k", "10",
                                                   "--n-boot", "0", *extra))
-    if "shuffle" not in mine or redo:
+    if "shuffle" not in mine or "fit-spark".startswith(redo):
         mine["shuffle"] = shuffle_bytes(base / "events")
         save(results)
     if speed:
@@ -221,7 +234,10 @@ def main(argv: list[str] | None = None) -> None:
     one.add_argument("--model-out", type=Path, required=True)
     parser.add_argument("--sizes", nargs="*", default=["release", "scale50k"])
     parser.add_argument("--objective", nargs="*", default=["real", "demo"])
-    parser.add_argument("--redo", action="store_true")
+    parser.add_argument("--redo", nargs="*", default=[], metavar="STEP",
+                        help="measure again the steps whose name starts so (fit-, eval-, prepare-spark...)")
+    parser.add_argument("--max-load", type=float, default=2.0, help="wait for this 1-minute load first")
+    parser.add_argument("--max-wait", type=float, default=300.0, help="... but at most this many seconds")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "spark.md")
     args = parser.parse_args(argv)
     if args.command == "implicit":
@@ -233,9 +249,9 @@ def main(argv: list[str] | None = None) -> None:
     started = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "load": load_average()}
     results.setdefault("runs", []).append(started)
     for name in args.objective:
-        measure(name, results, args.redo, speed=False)
+        measure(name, results, tuple(args.redo), speed=False, quiet=(args.max_load, args.max_wait))
     for name in args.sizes:
-        measure(name, results, args.redo, speed=True)
+        measure(name, results, tuple(args.redo), speed=True, quiet=(args.max_load, args.max_wait))
     results["runs"][-1]["ended"] = time.strftime("%Y-%m-%d %H:%M:%S")
     results["runs"][-1]["load_after"] = load_average()
     results["machine"] = machine()

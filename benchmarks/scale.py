@@ -178,7 +178,8 @@ def dataset_section(title: str, res: dict[str, Any]) -> list[str]:
     lines += [
         "",
         f"Per epoch of `train` (medians over {len(epochs)} epochs): ALS update {med(upd) or 0:.3f} s, "
-        f"validation (val_loss + NDCG@10 on {train.get('val_users', '?')} users) {med(val) or 0:.3f} s, "
+        f"validation (val_loss + NDCG@10 on {int(train.get('metrics', {}).get('val_users', 0)):,} users, "
+        f"sample setting {train.get('val_users', '?')}) {med(val) or 0:.3f} s, "
         f"i.e. **{(med(share) or 0):.1%} of the update** "
         f"(range {min(share or [0]):.1%}-{max(share or [0]):.1%};"
         " target <= 15%). Train loss per epoch: "
@@ -195,6 +196,8 @@ def dataset_section(title: str, res: dict[str, Any]) -> list[str]:
 def big_fit_section(res: dict[str, Any]) -> list[str]:
     """The fit-only row on the synthetic 20 M-pair matrix, and the law of growth."""
     lines = ["## Fit only: synthetic 500,000 x 200,000", ""]
+    if res.get("reused"):
+        lines += [f"(Measured in the earlier run started {res['reused']}, same code for the fit.)", ""]
     big = res.get("big")
     if big:
         ours, theirs = big["ours"], big["implicit"]
@@ -237,6 +240,34 @@ def big_fit_section(res: dict[str, Any]) -> list[str]:
     return lines
 
 
+NOTES = """## Reading
+
+* **prepare's reader.** pyarrow's JSON reader with the release's types given (`recsys/data/loading.py`,
+  `_TYPED`; other files fall back to inferred types, then to the line-by-line pass that names the line and
+  field). Chosen on memory: polars' own bare read of the 1.4 GB file peaks at about 2.9 GB (first rows of
+  the table above), beyond prepare's whole 2 GB budget, while the typed pyarrow read peaks at 1.5 GB; on
+  time the two are within the machine's noise here (see the anchor rows). The rest of prepare's peak was
+  cut in the cleaning (duplicate hashes mixed field by field, found by a sort) and the split (per-user
+  counts instead of five row-sized arrays): in-process peak 1.8 GB at 50,000 users.
+* **evaluate and the validation** find each user's exact top-k with `recsys/evaluation/factor_topk.py`:
+  tracks in decreasing factor norm, stopped when a Cauchy-Schwarz bound falls below the user's k-th
+  score. At this size a user's top-10 needs about 1% of the tracks, so the work is a few percent of the
+  dense product; the `prune=False` row scores every track (blocks into one reused buffer, exclusions
+  written through the CSR, torch's top-k on both cores) and gives the same lists. `implicit`'s
+  recommend-all scores every track.
+* **per-epoch validation** is `val_loss` (the objective on the validation cells, one sampled product
+  over their CSR pattern) plus NDCG@10 on the fixed, seeded sample of 2,000 users (`--val-users`).
+  The train loss is reported beside it. `final metrics` is the headline evaluation of every
+  validation user after the fit.
+* **groups** are linear in their members (`recsys/models/member_blocks.py`): the per-track strategies and
+  each member's rank of the listed tracks run over blocks of members, so memory is the members x tracks
+  float32 table itself (4 GB at 10,000 members x 100,000 tracks), not five float64 copies of it.
+* The machine is shared: a 1-minute load of 6-14 on 2 cores means a step ran on a fraction of a core,
+  and two steps a minute apart may have seen very different shares. Ratios of neighbouring rows are
+  what this file is for; single seconds here are several times what a quiet machine gives.
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run everything and write the results file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -244,7 +275,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-big", action="store_true", help="no 500,000 x 200,000 fit")
     parser.add_argument("--skip-growth", action="store_true", help="no law-of-growth fits")
     parser.add_argument("--skip-small", action="store_true", help="no 1,000-user release")
+    parser.add_argument("--render", type=Path, nargs=2, metavar=("JSON", "TITLE"),
+                        help="only render an earlier run's scale.json as a section appended to --out")
+    parser.add_argument("--reuse-fits", type=Path, help="take the fit-only rows from an earlier run's "
+                        "scale.json (said so in the file) instead of measuring them again")
     args = parser.parse_args(argv)
+    if args.render:
+        record = json.loads(args.render[0].read_text())
+        earlier = {**record.get("datasets", {}), "started": record.get("started")}
+        lines = [f"# {args.render[1]}", "", f"Rendered from `{args.render[0].name}` (run started "
+                 f"{earlier.get('started', '?')}; the same command without `--render`).", ""]
+        lines += dataset_section("50,000 users x 100,000 tracks x 10,000,000 events", earlier["big"])
+        if "small" in earlier:
+            lines += dataset_section("The 1,000-user release (1,000 x 22,000 x 3,000,000)", earlier["small"])
+        with args.out.open("a") as out:
+            out.write("\n" + "\n".join(lines).replace("\n## ", "\n### ").replace("\n# ", "\n## ") + "\n")
+        return 0
     WORK.mkdir(parents=True, exist_ok=True)
     info = machine()
     started, load_start = time.strftime("%Y-%m-%d %H:%M"), load_average()
@@ -252,11 +298,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_small:
         results["small"] = measure_dataset("1k", SMALL, groups=(10, 100))
     fits: dict[str, Any] = {}
-    if not args.skip_big:
+    if args.reuse_fits is not None:
+        earlier = json.loads(args.reuse_fits.read_text())
+        earlier_fits = earlier.get("fits", earlier)  # first runs stored them at the top level
+        fits = {name: earlier_fits[name] for name in ("big", "growth") if name in earlier_fits}
+        fits["reused"] = earlier.get("started", str(args.reuse_fits))
+    if not args.skip_big and "big" not in fits:
         print("synthetic fit", file=sys.stderr)
         fits["big"] = {"implicit": run(python("fit", "implicit", "500000", "200000", "20000000", "64", "3")),
                        "ours": run(python("fit", "ours", "500000", "200000", "20000000", "64", "3"))}
-    if not args.skip_growth:
+    if not args.skip_growth and "growth" not in fits:
         points = []
         for users, items, pairs, k in ((100_000, 50_000, 1_000_000, 64), (100_000, 50_000, 3_000_000, 64),
                                        (100_000, 50_000, 9_000_000, 64), (100_000, 50_000, 3_000_000, 32),
@@ -283,9 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     if "small" in results:
         lines += dataset_section("The 1,000-user release (1,000 x 22,000 x 3,000,000)", results["small"])
     lines += big_fit_section(fits)
+    lines += [NOTES]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
-    (WORK / "scale.json").write_text(json.dumps({**results, **fits}, indent=1, default=str))
+    record = {"datasets": results, "fits": fits, "started": started}
+    (WORK / "scale.json").write_text(json.dumps(record, indent=1, default=str))
     print(args.out.read_text())
     return 0
 

@@ -142,9 +142,8 @@ def _plan(results: dict[str, Any]) -> list[str]:
         f"- **ALS**: the rating blocks take {ratings / 1e9:,.0f} GB in all "
         f"({ratings / CLUSTER['executors'] / 1e9:,.1f} GB per executor, kept in memory and spilled to disk "
         f"when short), the factors {factors / 1e9:,.1f} GB per copy (two or three copies live during an "
-        "iteration); a checkpoint directory every 10 iterations cuts the lineage "
-        "(`--spark-conf spark.checkpoint.dir=hdfs://...` is not enough: ALS checkpoints when the "
-        "SparkContext has one, which recsys would set from that setting);",
+        "iteration); with `--spark-conf spark.checkpoint.dir=hdfs://...` ALS checkpoints its factors every "
+        "10 iterations, which keeps the lineage (and a lost executor's recomputation) short;",
         "- **evaluate**: the track factors are broadcast to every executor "
         f"({TARGET['tracks'] * RANK * 4 / 1e9:.2f} GB), each task scores 512 users against all tracks "
         f"({512 * TARGET['tracks'] * 4 / 1e9:.1f} GB of float32 scores per task, so 512 users a block is "
@@ -163,6 +162,48 @@ def _plan(results: dict[str, Any]) -> list[str]:
         "1 M tracks is 5 x 1 M x 64 multiply-adds, some 50 ms.",
     ]
     return lines
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return "-" if not a or not b else f"{a / b:.1f}x"
+
+
+def _reading(results: dict[str, Any]) -> list[str]:
+    """The ratios of this run, and what they mean."""
+    rows = []
+    for name in ("release", "scale50k"):
+        mine = results.get(name, {})
+        if "prepare-spark" not in mine or "fit-spark" not in mine:
+            continue
+        models = ("spark", "ours-count", "ours-default", "implicit")
+        it = {m: _per_iteration(mine[f"fit-{m}"]) for m in models if f"fit-{m}" in mine}
+        evals = (("local", "spark-discovery"), ("spark", "spark-engine"))
+        ev = {e: mine[f"eval-{k}"]["wall"] for e, k in evals if f"eval-{k}" in mine}
+        rows.append(
+            f"| {name} | {_ratio(mine['prepare-spark']['wall'], mine['prepare-local']['wall'])} "
+            f"| {_ratio(it.get('spark'), it.get('ours-count'))} "
+            f"| {_ratio(it.get('implicit'), it.get('ours-default'))} "
+            f"| {_ratio(ev.get('spark'), ev.get('local'))} |"
+        )
+    return [
+        "Ratios measured in this run (wall time for prepare and evaluate, median iteration for the fits):",
+        "",
+        "| data | prepare Spark / local | iteration Spark / ours (ALS-WR) | iteration implicit / ours (WMF) "
+        "| evaluate Spark / local |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+        "On one machine Spark is the slower engine at every step, and it is meant to be: `prepare`'s local "
+        "reader parses JSON with pyarrow's vectorised C++ reader and cleans with numpy, where Spark parses "
+        "each line into a variant and runs each rule as a SQL stage whose shuffles go through disk even in "
+        "`local[2]`; MLlib's ALS is a distributed algorithm (blocks, factor messages, a Cholesky per row in "
+        "the JVM) where ours solves a whole side in a few batched torch kernels; `evaluate` pays for its "
+        "joins and for starting Python workers that import torch. The JVM itself costs 10-20 s per process "
+        "and 2.5-9 GB of memory. What Spark buys is the rest of the page: the same results (every count, "
+        "score, per-user metric; the same NDCG@10 within 0.3%) on data no single machine holds. On a "
+        "quiet machine all times are lower; the machine was shared during these runs (loads in the tables' "
+        "`results.json`), which slows both engines alike and makes single iteration times noisy.",
+    ]
 
 
 def write_report(results: dict[str, Any], out: Path, *, command: str) -> None:
@@ -290,5 +331,6 @@ def write_report(results: dict[str, Any], out: Path, *, command: str) -> None:
             f"| {values['spark'][0]:.4f} / {values['spark'][1]:.4f} | {' / '.join(cells)} "
             f"| {'yes' if ok else 'NO'} | {_fmt(loss[0], 5)} / {_fmt(loss[1], 5)} |"
         )
+    lines += ["", "## Reading", "", *_reading(results)]
     lines += ["", "## A plan for 10 M users x 1 M tracks x 10 B events", "", *_plan(results), ""]
     out.write_text("\n".join(lines))

@@ -162,16 +162,30 @@ def clean_events(table: pa.Table, track_ids: Iterable | pa.Array) -> CleanResult
     # only those are compared field by field (so a hash collision can never drop a row).
     alive = np.flatnonzero(reason == 0)
     stamps = table["timestamp"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
-    fields = (session_key[alive], stamps[alive], fixed_user[alive], track_codes[alive], event_codes[alive])
+    columns = (session_key, stamps, fixed_user, track_codes, event_codes)
+    # The hash is mixed one field at a time and the repeated hashes found by a sort, so no copy of the
+    # five fields of every row and no pandas hash table is held at once (at 10 million lines those took
+    # prepare's peak above 2 GB).
     with np.errstate(over="ignore"):
         mixed = np.zeros(len(alive), dtype=np.uint64)
-        for k, values in enumerate(fields):
-            mixed = (mixed ^ values.astype(np.uint64)) * np.uint64(_PRIMES[k])
-    candidates = np.flatnonzero(pd.Series(mixed).duplicated(keep=False).to_numpy())
+        for k, values in enumerate(columns):
+            mixed ^= values[alive].astype(np.uint64, copy=False)
+            mixed *= np.uint64(_PRIMES[k])
+    order = np.argsort(mixed)
+    ordered = mixed[order]
+    del mixed
+    same = ordered[1:] == ordered[:-1]
+    del ordered
+    repeated = np.zeros(len(order), dtype=bool)
+    repeated[1:] |= same
+    repeated[:-1] |= same
+    candidates = np.sort(order[repeated])
+    del order, same, repeated
     dup = np.zeros(n, dtype=bool)
     if len(candidates):
-        exact = pd.DataFrame({str(k): values[candidates] for k, values in enumerate(fields)})
-        dup[alive[candidates[exact.duplicated(keep="first").to_numpy()]]] = True
+        rows = alive[candidates]
+        exact = pd.DataFrame({str(k): values[rows] for k, values in enumerate(columns)})
+        dup[rows[exact.duplicated(keep="first").to_numpy()]] = True
     reject(dup, "duplicate")
 
     kept = reason == 0

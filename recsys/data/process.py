@@ -406,6 +406,9 @@ def process_inputs(
     step(0)
 
     cleaned = clean_events(sessions.table, pa.array(catalogue.tracks["id"].tolist()))
+    # the loaded table is split between cleaned.events and cleaned.rejected now: let it go (at 10
+    # million lines it is half a gigabyte, held through the split and the scores otherwise)
+    sessions.table = sessions.table.slice(0, 0)
     events = cleaned.events
     sanity = check_sanity(events, catalogue)
     step(1)

@@ -8,8 +8,11 @@ training are removed from the ranking and from the relevant set, and only users 
 track count. There is therefore one NDCG in the project, whether read on a training curve or in a report.
 
 An epoch must stay cheap on a large dataset, so by default the metric is taken on a fixed, seeded sample
-of at most 2000 of those users; every epoch (and every fit on the same matrices) sees the same users, so
-the curve moves only because the model does.
+of at most 2000 of those users (the training driver's ``val_users`` setting; None: all); every epoch (and
+every fit on the same matrices) sees the same users, so the curve moves only because the model does. A
+factor model's lists come from the exact pruned top-k of :mod:`recsys.evaluation.factor_topk` (at
+50,000 x 100,000 a user's top-10 needs about 1% of the tracks); other models' blocks are scored into one
+buffer kept for the fit. Memory is bounded by ``block x n_items`` floats either way.
 """
 
 from __future__ import annotations

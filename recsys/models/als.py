@@ -147,9 +147,8 @@ def solve_side(
     if plan.empty.numel():
         if row_reg is None:
             out[plan.empty] = (base @ p0).expand(plan.empty.numel(), f)
-        else:  # (G^T G + lambda_u I) x_u = base, one small system per row
-            a = a0 + torch.diag_embed(row_reg[plan.empty].unsqueeze(1).expand(-1, f))
-            out[plan.empty] = _chol_solve(_cholesky(a, "row"), base.expand(len(a), f).unsqueeze(2)).squeeze(2)
+        else:  # no cell and no bias (per-row ridges allow none): the right-hand side is 0, so is x_u
+            out[plan.empty] = 0.0
     for batch in plan.batches:
         g = fixed[batch.cols]  # (B, L, f)
         w = batch.target if offset is None else batch.target - batch.conf_m1 * offset[batch.cols]

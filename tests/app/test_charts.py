@@ -144,3 +144,15 @@ def test_long_titles_are_set_smaller_to_fit() -> None:
     assert short.layout.title.font.size == 16
     long = charts.pair_overlap_chart(ex.PairOverlap(train_only=10, val_only=6, both=2))
     assert len(long.layout.title.text) > 40 and long.layout.title.font.size == 13
+
+
+def test_long_tail_chart_draws_log_spaced_points_of_a_long_table() -> None:
+    from recsys.app.charts.data import LONG_TAIL_POINTS
+
+    n = 50_000
+    table = pd.DataFrame({"rank": np.arange(1, n + 1), "events": np.arange(n, 0, -1)})
+    x = np.asarray(charts.long_tail_chart(table, noun="tracks").data[0].x)
+    assert len(x) <= LONG_TAIL_POINTS and x[0] == 1 and x[-1] == n
+    assert np.all(np.diff(x) > 0) and (x <= 100).sum() >= 95  # the head is drawn point by point
+    short = table.head(30)
+    assert len(charts.long_tail_chart(short, noun="tracks").data[0].x) == 30

@@ -10,6 +10,7 @@ from recsys.app.charts.style import HEATMAP_SCALE, titled
 from recsys.app.exploration import PairOverlap, SparsityMatrix
 
 __all__ = [
+    "LONG_TAIL_POINTS",
     "events_by_type_chart",
     "events_over_time_chart",
     "genres_chart",
@@ -68,6 +69,7 @@ def long_tail_chart(table: pd.DataFrame, *, noun: str, count: str = "events") ->
     """
     nonzero = table[table[count] > 0]
     zeros = len(table) - len(nonzero)
+    nonzero = _log_spaced(nonzero)
     fig = go.Figure(
         go.Scatter(
             x=nonzero["rank"],
@@ -86,6 +88,20 @@ def long_tail_chart(table: pd.DataFrame, *, noun: str, count: str = "events") ->
         xaxis={"type": "log", "title": f"{noun[:-1]} rank (1 = most)"},
         yaxis={"type": "log", "title": count},
     )
+
+
+LONG_TAIL_POINTS = 2000
+"""Points drawn on a long-tail chart at most: 100,000 tracks as SVG markers took the browser seconds, and
+on a log rank axis points beyond the first few thousand overlap anyway."""
+
+
+def _log_spaced(rows: pd.DataFrame, limit: int = LONG_TAIL_POINTS) -> pd.DataFrame:
+    """Every row of a short table; of a long one (sorted by rank), rows at log-spaced positions, the
+    first and the last always kept, so the curve's shape on log axes is unchanged."""
+    if len(rows) <= limit:
+        return rows
+    picks = np.unique(np.geomspace(1, len(rows), num=limit).astype(np.int64) - 1)
+    return rows.iloc[picks]
 
 
 def genres_chart(genres: pd.DataFrame) -> go.Figure:
