@@ -206,9 +206,19 @@ class Recommender(ABC):
         """
         return np.stack([self.fold_in(items, scores) for items, scores in histories])
 
-    def member_scores(
-        self, user_ids: Sequence, *, history: Interactions | None = None
-    ) -> MemberScores:
+    def _aligned(self, history: Interactions, train: Interactions) -> Interactions:
+        """``history`` on the model's track order; the last answer is kept, since the dashboard and the
+        CLI pass the same prepared history for every group (comparing 100,000 ids took 11 ms a call)."""
+        cached = getattr(self, "_history_alignment", None)
+        if cached is not None and cached[0] is history and cached[1] is train:
+            return cached[2]
+        aligned = (
+            history if np.array_equal(history.item_ids, train.item_ids) else _realign(history, train.item_ids)
+        )
+        self._history_alignment = (history, train, aligned)
+        return aligned
+
+    def member_scores(self, user_ids: Sequence, *, history: Interactions | None = None) -> MemberScores:
         """Per-member scores over every track.
 
         Parameters
@@ -229,8 +239,8 @@ class Recommender(ABC):
         train = self._fitted()
         if len(user_ids) == 0:
             raise UnknownUserError("the group is empty: give at least one user id")
-        if history is not None and not np.array_equal(history.item_ids, train.item_ids):
-            history = _realign(history, train.item_ids)
+        if history is not None:
+            history = self._aligned(history, train)
         rows = np.empty((len(user_ids), train.n_items), dtype=np.float32)
         status: list[str] = []
         seen: list[np.ndarray] = []

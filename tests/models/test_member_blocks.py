@@ -71,3 +71,34 @@ def test_linear_values_equal_the_whole_table_formulas(monkeypatch, strategy, wei
     result = aggregate(raw, strategy=strategy, n=7, exclude=~candidates, weights=weights)
     assert result.member_ranks.tolist() == _ranks_by_hand(raw, result.items, candidates).tolist()
     np.testing.assert_allclose(result.member_scores, norm[:, result.items], rtol=1e-12)
+
+
+@pytest.mark.parametrize("width", [0, 7, 2040, 2041, 5000])
+def test_row_counts_is_count_nonzero_on_every_width(width) -> None:
+    """Below, at and past the 255-word chunk (2,040 bytes), with rows of all True (lanes at 255)."""
+    rng = np.random.default_rng(width)
+    mask = rng.random((5, width)) < 0.4
+    mask[0] = True
+    mask[1] = False
+    got = member_blocks.row_counts(mask)
+    assert got.tolist() == np.count_nonzero(mask, axis=1).tolist()
+    assert got[0] == width and got[1] == 0
+
+
+def test_ranks_on_a_row_wider_than_a_chunk_with_ties_across_it() -> None:
+    """Ties left and right of the listed track, in the word-counted part and in the tail."""
+    s = np.zeros((3, 4500), dtype=np.float32)
+    s[:, 100] = 2.0  # one higher track, left
+    s[:, 4400] = 2.0  # one higher track, in the tail
+    # the listed track 3000 scores 1: tied with 2999 (left, counts) and 3001 (right, does not)
+    s[:, [2999, 3000, 3001]] = 1.0
+    assert member_blocks.ranks(s, np.array([3000])).ravel().tolist() == [4, 4, 4]
+
+
+def test_average_of_a_flat_member_counts_them_as_one() -> None:
+    """A member who scores every candidate alike contributes 1 (as the whole-table normalisation)."""
+    raw = np.array([[0.0, 2.0, 4.0], [3.0, 3.0, 3.0]])
+    values, _ = member_blocks.linear_values(raw, "average", None, None, _apply_scale)
+    np.testing.assert_allclose(values, [(0 + 1) / 2, (0.5 + 1) / 2, (1 + 1) / 2])
+    weighted, _ = member_blocks.linear_values(raw, "average", None, np.array([1.5, 0.5]), _apply_scale)
+    np.testing.assert_allclose(weighted, [(0 + 0.5) / 2, (0.75 + 0.5) / 2, (1.5 + 0.5) / 2])
