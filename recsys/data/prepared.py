@@ -170,8 +170,9 @@ class Prepared:
         Interactions
         """
         frame = self.split(split)
-        if not keep_zeros:
-            frame = frame[frame["score"] != 0]
+        zeros = frame["score"].to_numpy() == 0
+        if not keep_zeros and zeros.any():  # a filter copies every column (0.5 s at 2.8 M pairs)
+            frame = frame[~zeros]
         if like is not None:
             matrix = like.align(frame)
         else:

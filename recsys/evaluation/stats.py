@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats as sps
 
 from recsys.errors import ConfigError
 
@@ -193,6 +192,10 @@ def paired_comparison(
     lo, hi = bootstrap_ci(d, n_boot=n_boot, confidence=confidence, seed=seed)
     p_w = float("nan")
     if np.any(d != 0):
+        # imported here: scipy.stats costs about a second of every command's start-up, and only this
+        # paired test needs it
+        from scipy import stats as sps
+
         p_w = float(sps.wilcoxon(d, zero_method="wilcox").pvalue)
     return PairedResult(
         n=int(d.size),

@@ -39,6 +39,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from recsys.errors import TrainingError
@@ -352,7 +353,7 @@ class ALSTrainer:
             "item": (item_rank[cols], user_rank[rows], n_items, n_users),
         }.items():
             # cell numbers in CSR order (by row, then column), so each side reads conf/pref in its order
-            order = np.lexsort((minor, major))
+            order = _cell_order(major, minor, n_major, n_minor)
             indptr = np.concatenate([[0], np.cumsum(np.bincount(major, minlength=n_major))])
             plan = build_plan(
                 indptr,
@@ -418,6 +419,22 @@ class ALSTrainer:
             if self.bu is not None and self.bi is not None and self._bu is not None and self._bi is not None:
                 self.bu.index_copy_(0, self._user_order, self._bu)
                 self.bi.index_copy_(0, self._item_order, self._bi)
+
+
+def _cell_order(major: np.ndarray, minor: np.ndarray, n_major: int, n_minor: int) -> np.ndarray:
+    """The permutation putting distinct ``(major, minor)`` cells in CSR order (by major, then minor).
+
+    SciPy's COO-to-CSR conversion is a counting sort by row, and sorting each short row after it is
+    cheap: 0.12 s for 2.8 M cells where ``np.lexsort`` took 1 s (run twice per fit). The cells carry
+    their own numbers as values; repeated cells (which a weighted matrix never has) would be summed,
+    so they take the general sort.
+    """
+    numbers = np.arange(len(major), dtype=np.int64)
+    table = sp.csr_matrix((numbers, (major, minor)), shape=(n_major, n_minor))
+    if table.nnz != len(major):
+        return np.lexsort((minor, major))
+    table.sort_indices()
+    return np.asarray(table.data, dtype=np.int64)
 
 
 def _by_degree(index: np.ndarray, n: int) -> np.ndarray:

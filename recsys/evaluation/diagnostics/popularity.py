@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from recsys.evaluation.diagnostics.check import MARGINS, Check, _check_boot, _ci, _status
 from recsys.evaluation.diagnostics.ids import positions
@@ -147,6 +146,9 @@ def popularity_dispersion(
     hist_max = int(min(counts.max(), max(20, np.quantile(counts, 0.99))))
     k = np.arange(hist_max + 1)
     observed = np.bincount(np.minimum(counts, hist_max), minlength=hist_max + 1)
+    # imported here: scipy.stats costs about a second of every command's start-up (see stats.py)
+    from scipy import stats
+
     expected = n_tracks * stats.poisson.pmf(k, mean)
     expected[-1] = n_tracks * stats.poisson.sf(hist_max - 1, mean)  # the last bin holds the tail
     status = _status(effect_ci, MARGINS["popularity_dispersion"])
