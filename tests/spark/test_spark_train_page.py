@@ -6,31 +6,17 @@ tests (``spark_session()`` hands back the running session when the settings ask 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-
-import pytest
 
 from recsys.app import jobs
 from recsys.models import load_model
 from tests.pages.conftest import app_env, demo_root, page  # noqa: F401 (fixtures)
+from tests.pages.test_train_page import models_copy  # noqa: F401 (the fixture: a private model folder)
 
 PAGE = "pages/2_Train.py"
 
 
-@pytest.fixture
-def models_copy(app_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: F811
-    folder = tmp_path / "models"
-    shutil.copytree(app_env.models, folder)
-    monkeypatch.setenv("RECSYS_MODEL_ROOT", str(folder))
-    yield folder
-    for job in jobs.list_jobs():
-        job.stop()
-        job.wait(120)
-        jobs.forget_job(job.name)
-
-
-def test_train_page_fits_on_spark_with_progress_per_iteration(spark, models_copy: Path) -> None:
+def test_train_page_fits_on_spark_with_progress_per_iteration(spark, models_copy: Path) -> None:  # noqa: F811
     at = page(PAGE).run()
     assert not at.exception and not at.error
     at.selectbox(key="train.wmf.engine").select("spark")
