@@ -3,8 +3,8 @@
 Each prints one JSON line with its figures; the driver adds wall time and peak memory.
 
     read {polars,pyarrow} SESSIONS
-    implicit PREPARED                     implicit's fit and top-10 of every user on the training matrix
-    train PREPARED MODEL                  the CLI's train, each epoch's update / losses / validation timed
+    implicit PREPARED [fit]               implicit's fit and top-10 of every user on the training matrix
+    train PREPARED MODEL [ARGS...]        the CLI's train (ARGS: more flags), each epoch's parts timed
     evaluate-dense PREPARED MODEL         evaluate_model scoring every track, and whether its lists match
     group PREPARED MODEL MEMBERS          one group recommendation of MEMBERS trained users
     fit {ours,implicit} USERS ITEMS PAIRS FACTORS ITERATIONS    fit only, synthetic matrix
@@ -70,8 +70,9 @@ def _implicit_fit(matrix: sp.csr_matrix, factors: int, iterations: int) -> tuple
         return model, time.perf_counter() - start
 
 
-def implicit_step(prepared_dir: str) -> None:
-    """implicit's fit and its top-10 of every training user (training tracks filtered) on our matrix."""
+def implicit_step(prepared_dir: str, only: str = "") -> None:
+    """implicit's fit and its top-10 of every training user (training tracks filtered) on our matrix;
+    with ``only="fit"`` the fit alone (a whole-process anchor for ``train``)."""
     from recsys.app.training import training_matrices
     from recsys.data.prepared import load_prepared
     from recsys.evaluation.evaluate import prepare_truth
@@ -80,6 +81,9 @@ def implicit_step(prepared_dir: str) -> None:
     prepared = load_prepared(prepared_dir)
     train, _ = training_matrices(prepared)
     model, fit = _implicit_fit(train.matrix, FACTORS, ITERATIONS)
+    if only == "fit":
+        _emit({"fit_seconds": fit, "users": int(train.n_users)})
+        return
     users = np.arange(train.n_users)
     start = time.perf_counter()
     ids, _ = model.recommend(users, train.matrix.tocsr(), N=10, filter_already_liked_items=True)
@@ -90,8 +94,8 @@ def implicit_step(prepared_dir: str) -> None:
     _emit({"fit_seconds": fit, "recommend_seconds": rec, "users": int(train.n_users), "ndcg@10": ndcg})
 
 
-def train_step(prepared_dir: str, model_path: str) -> None:
-    """``python -m recsys train --model wmf`` in this process, with each epoch's parts timed."""
+def train_step(prepared_dir: str, model_path: str, *extra: str) -> None:
+    """``python -m recsys train --model wmf [EXTRA...]`` in this process, with each epoch's parts timed."""
     import recsys.app.training as training
     import recsys.models.wmf as wmf
     from recsys.cli import main
@@ -120,7 +124,8 @@ def train_step(prepared_dir: str, model_path: str) -> None:
     wmf.wmf_loss, training.ndcg_validator = timed_loss, timed_validator
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        code = main(["train", "--data", prepared_dir, "--model", "wmf", "--out", model_path, "--json"])
+        code = main(["train", "--data", prepared_dir, "--model", "wmf", "--out", model_path, "--json",
+                     *extra])  # fmt: skip
     if code:
         raise SystemExit(code)
     report = json.loads(buffer.getvalue().strip().splitlines()[-1])
@@ -158,13 +163,16 @@ def group_step(prepared_dir: str, model_path: str, members: str) -> None:
     m = int(members)
     group = list(np.random.default_rng(0).choice(model.user_ids, size=m, replace=False))
     model.recommend(group[:5], 10, history=history)  # warm: fold-in caches, first-call imports
-    repeats = 5 if m <= 100 else 1
+    # the first call of a big group also pays for the page faults of its fresh score table (1 s of the
+    # 2,000-member call's 2.7 s here): reported apart, the median is of the calls after it
+    repeats = 5 if m <= 100 else 3 if m <= 2000 else 1
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         result = model.recommend(group, 10, history=history)
         times.append(time.perf_counter() - start)
-    _emit({"members": m, "seconds": float(np.median(times)), "repeats": repeats,
+    _emit({"members": m, "seconds": float(np.median(times[1:] or times)), "first_seconds": times[0],
+           "repeats": repeats,
            "tracks": int(model.train.n_items), "listed": len(result.track_ids)})  # fmt: skip
 
 
