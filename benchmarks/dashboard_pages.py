@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = {
     "Home": "", "Data": "Data", "Train": "Train", "Evaluate": "Evaluate", "Group builder": "Group_builder",
 }  # fmt: skip
+_BUSY_STATES = (None, "initial", "running", "rerunRequested")  # the app root's script states while busy
 
 
 def _free_port() -> int:
@@ -36,7 +37,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(data_root: Path, model_root: Path) -> tuple[subprocess.Popen, str]:
+def start_server(data_root: Path, model_root: Path) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run app.py`` on a free port over these roots; the process and its address.
+
+    Returns once the server answers its health check (at most 90 s); the caller stops the process.
+    """
     port = _free_port()
     env = {**os.environ, "RECSYS_DATA_ROOT": str(data_root), "RECSYS_MODEL_ROOT": str(model_root)}
     proc = subprocess.Popen(
@@ -56,16 +61,36 @@ def _start(data_root: Path, model_root: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("streamlit did not start")
 
 
-def _wait_rendered(page: object, quiet_s: float = 1.5, timeout_s: float = 120.0) -> float:
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server :func:`start_server` started (killed if it does not stop within 20 s)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)
+
+
+def launch_chromium(playwright: object) -> object:
+    """Debian's headless Chromium through Playwright (the browser every dashboard benchmark uses)."""
+    return playwright.chromium.launch(  # type: ignore[attr-defined]
+        executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
+    )
+
+
+def wait_rendered(page: object, quiet_s: float = 1.5, timeout_s: float = 120.0) -> float:
     """Wait until the script has finished and nothing new has been drawn for ``quiet_s``.
 
     Returns the ``time.perf_counter()`` of the last change seen: the moment the page was complete.
-    Streamlit's running indicator alone is not enough (it can be absent before the script starts).
+    "Finished" is the app root's script state (``data-test-script-state`` on ``stApp``: not ``initial``,
+    ``running`` or ``rerunRequested``) and no running indicator; the indicator alone is not enough (it
+    is drawn late, and can be absent before the script starts).
     """
     deadline = time.perf_counter() + timeout_s
     last_count, last_change = -1, time.perf_counter()
     while time.perf_counter() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').count() > 0  # type: ignore[attr-defined]
+        state = page.locator('[data-testid="stApp"]').first.get_attribute("data-test-script-state")  # type: ignore[attr-defined]
+        running = state in _BUSY_STATES or page.locator('[data-testid="stStatusWidget"]').count() > 0  # type: ignore[attr-defined]
         count = page.locator('[data-testid="stElementContainer"], .js-plotly-plot .main-svg').count()  # type: ignore[attr-defined]
         now = time.perf_counter()
         if running or count != last_count:
@@ -73,7 +98,7 @@ def _wait_rendered(page: object, quiet_s: float = 1.5, timeout_s: float = 120.0)
         elif now - last_change >= quiet_s:
             return last_change
         time.sleep(0.1)
-    raise SystemExit("page did not finish rendering")
+    raise TimeoutError(f"the page did not finish rendering within {timeout_s:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,31 +113,29 @@ def main(argv: list[str] | None = None) -> None:
     args.shots.mkdir(parents=True, exist_ok=True)
     rows = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                    args=["--no-sandbox", "--disable-dev-shm-usage"])
+        browser = launch_chromium(p)
         for name, path in PAGES.items():
-            proc, url = _start(args.data_root.resolve(), args.model_root.resolve())
+            proc, url = start_server(args.data_root.resolve(), args.model_root.resolve())
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1800})
                 page.goto(url)  # warm the server's imports on Home, as a user arriving would
-                _wait_rendered(page)
+                wait_rendered(page)
                 start = time.perf_counter()
                 page.goto(f"{url}/{path}")
-                first = _wait_rendered(page) - start
+                first = wait_rendered(page) - start
                 if name == "Group builder":
                     page.get_by_role("button", name="Random").first.click()
                     page.get_by_text("tracks are on both lists").wait_for(timeout=120_000)
-                    _wait_rendered(page)
+                    wait_rendered(page)
                 shot = args.shots / f"{name.lower().replace(' ', '-')}.png"
                 page.screenshot(path=str(shot), full_page=True)
                 start = time.perf_counter()
                 page.reload()
-                again = _wait_rendered(page) - start
+                again = wait_rendered(page) - start
                 rows.append((name, first, again))
                 page.close()
             finally:
-                proc.terminate()
-                proc.wait(timeout=20)
+                stop_server(proc)
         browser.close()
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()}")
     print("| page | first render (fresh server) s | reload s |\n|---|---|---|")

@@ -7,7 +7,6 @@ import streamlit as st
 from recsys import ui
 from recsys.app import charts
 from recsys.app import evaluation_report as er
-from recsys.app.exploration import prepared_overlap
 from recsys.app.group_builder import strategy_label
 from recsys.app.workspace import model_path
 from recsys.evaluation.groups import GROUP_KINDS, PROTOCOLS
@@ -54,11 +53,15 @@ ui.signal_banner(prepared, chosen)
 paths = tuple(str(model_path(n, ui.model_root())) for n in chosen)
 versions = tuple(ui.file_version(p) for p in paths)
 k_values = tuple(sorted(ks))
+# a large release is evaluated on a seeded sample first (stated below), every user on request
+sample, in_split = ui.evaluation_sample(PAGE, prepared, split)
 by_regime = None
-with ui.show_error("Could not evaluate"), st.spinner("Evaluating..."):
+everyone = sample is None and in_split > er.SAMPLE_USERS
+waiting = f"Evaluating all {in_split:,} users (a minute or more)..." if everyone else "Evaluating..."
+with ui.show_error("Could not evaluate"), st.spinner(waiting):
     # both regimes, so the verdict can name the winner of each (cached per data and model version)
     by_regime = ui.cached(er.evaluate_both_regimes, prepared, paths, versions, split, k_values,
-                          float(threshold))
+                          float(threshold), sample)
 if by_regime is None:
     st.stop()
 evaluations = by_regime[regime]
@@ -68,7 +71,7 @@ main_k = 10 if 10 in k_values else k_values[0]
 headline = [f"ndcg@{main_k}", f"precision@{main_k}", f"recall@{main_k}", f"hit_rate@{main_k}"]
 split_name = {"val": "validation", "test": "test"}[split]
 st.subheader(f"Headline metrics · {split_name} · {regime} · {next(iter(evaluations.values())).users:,} users")
-st.caption(er.REGIME_QUESTIONS[regime])
+st.caption(er.REGIME_QUESTIONS[regime] + ui.sample_note(sample, in_split))
 verdict = er.regime_verdict(er.regime_results(by_regime, f"ndcg@{main_k}"))
 if verdict:
     st.markdown(f"**Which model wins depends on the question.** {verdict}")
@@ -90,7 +93,8 @@ table_tab, dist_tab, compare_tab, groups_tab, beyond_tab = st.tabs(
 
 with table_tab:
     if table_tab.open:
-        _, user_overlap = ui.cached(prepared_overlap, prepared, float(threshold))
+        # over the evaluated users only (the sample on a large release)
+        user_overlap = ui.cached(er.user_overlap_of, prepared, float(threshold), split, sample)
         shown_metrics = st.multiselect("Metrics in the table", er.metric_names(evaluations),
                                        default=[f"ndcg@{main_k}", f"precision@{main_k}", f"recall@{main_k}"],
                                        key=ui.key(PAGE, "table_metrics"), format_func=ui.metric_label)
@@ -205,7 +209,7 @@ with beyond_tab:
     if beyond_tab.open:
         with ui.show_error("Could not compute beyond-accuracy metrics"):
             beyond = ui.cached(er.beyond_table_of, prepared, paths, versions, split, k_values,
-                               float(threshold), er.REGIMES[regime])
+                               float(threshold), er.REGIMES[regime], sample)
             st.dataframe(beyond, hide_index=True, key=ui.key(PAGE, "beyond"),
                          column_config=ui.labelled_columns(beyond))
             st.caption("Catalogue coverage: share of the catalogue in any list · novelty: how rarely the "

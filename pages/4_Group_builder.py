@@ -21,7 +21,7 @@ ui.require_entry_point()  # a link straight to this page still gets the sidebar 
 st.set_page_config(page_title="Group builder — Pozytywka", page_icon=":material/groups:", layout="wide")
 st.title("Group builder")
 prepared = ui.require_prepared(PAGE)
-directory = ui.cached(gb.user_directory_of, prepared)
+directory, search_index = ui.cached(gb.directory_index_of, prepared)  # built once per dataset
 labels_all = ui.cached(gb.user_labels_of, prepared)
 history = ui.cached(gb.history_matrix, prepared)
 
@@ -31,7 +31,7 @@ names = found.names
 ui.signal_banner(prepared, ui.preferred_models(found))  # with the default models' figure against random
 
 # -- build the group -------------------------------------------------------------------------------------
-ui.members_from_url(MEMBERS, labels_all)
+ui.members_from_url(MEMBERS, labels_all, PAGE)
 st.subheader("Members")
 search_col, pick_col = st.columns([2, 3], gap="large")
 with search_col:
@@ -42,8 +42,7 @@ with search_col:
     field = field_col.selectbox("in", gb.SEARCH_FIELDS, key=ui.key(PAGE, "field"))
     hits = directory.head(0)  # the search's matches, below
     with ui.show_error("Search failed"):
-        every = gb.search_users(directory, query, field=field, limit=None,
-                                index=ui.cached(gb.search_index_of, prepared))
+        every = gb.search_users(directory, query, field=field, limit=None, index=search_index)
         hits = every.head(gb.SEARCH_LIMIT)
         picked = st.dataframe(hits, hide_index=True, height=220, on_select="rerun",
                               selection_mode="multi-row", key=ui.key(PAGE, "hits"),
@@ -78,13 +77,11 @@ if not members:
     st.info("Add members above, or draw a suggested group.", icon=":material/group_add:")
     st.stop()
 
-frame = ui.cached(gb.history_frame, prepared)
 tracks = ui.cached(gb.track_info_of, prepared)  # built once per dataset, not per card and rerun
-cards = st.columns(min(len(members), 4))
-for i, uid in enumerate(members):
-    with ui.show_error(f"No card for {uid}"):
-        card = gb.member_card(uid, prepared.users, frame, tracks)
-        ui.member_card_view(card, cards[i % len(cards)])
+with ui.show_error("Could not show the member cards"):
+    # one pass over everyone's history for all the members (not one per card)
+    ui.member_cards_view(gb.member_cards(members, prepared.users, ui.cached(gb.history_frame, prepared),
+                                         tracks), PAGE)
 
 # -- two models side by side -------------------------------------------------------------------------------
 st.subheader("Recommendations side by side")

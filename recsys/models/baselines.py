@@ -22,6 +22,7 @@ from numbers import Real
 from typing import Self
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from recsys.data.interactions import Interactions
@@ -196,12 +197,51 @@ class BasicModel(_Baseline):
         return (r + w * top_score * (pop + bonus) / top_pop).astype(np.float32)
 
     def score_users(self, rows: np.ndarray) -> np.ndarray:
-        """Each user's score by the rule above, ``float32 (len(rows), n_items)``."""
+        """Each user's score by the rule above, ``float32 (len(rows), n_items)``.
+
+        The rule of :meth:`_scores` for a block of users at once: the popularity term of every user as one
+        float32 outer product, each user's own tracks by the float64 rule from the CSR rows. One user at a
+        time in float64 took 0.45 s per 300 users at 100,000 tracks, most of the Evaluate page's wait at
+        that size. Off a user's tracks a value may differ from :meth:`_scores` in the last float32 bit;
+        the order (popularity's) is the same.
+        """
         train = self._fitted()
         rows = np.asarray(rows, dtype=np.int64)
         out = np.empty((len(rows), train.n_items), dtype=np.float32)
-        for k, row in enumerate(rows.tolist()):
-            out[k] = self._scores(*train.user_items(row))
+        pop = self.popularity().astype(np.float64)
+        w = float(self.config.popularity_weight)
+        step = max(1, (1 << 22) // max(train.n_items, 1))  # 4 M cells a block
+        for lo in range(0, len(rows), step):
+            block = train.matrix[rows[lo : lo + step]]
+            out[lo : lo + step] = self._block_scores(block, pop, w)
+        return out
+
+    @staticmethod
+    def _block_scores(block: sp.csr_matrix, pop: np.ndarray, w: float) -> np.ndarray:
+        """:meth:`_scores` of every row of a CSR block (float32 out)."""
+        n = block.shape[0]
+        counts = np.diff(block.indptr)
+        owner = np.repeat(np.arange(n), counts)
+        values = block.data.astype(np.float64)
+        top_score = np.zeros(n)
+        np.maximum.at(top_score, owner, values)
+        on_top = (values == top_score[owner]) & (top_score[owner] > 0)
+        top_pop = np.full(n, -np.inf)
+        np.maximum.at(top_pop, owner[on_top], pop[block.indices[on_top]])
+        has_top = top_score > 0
+        bonus_rows = has_top & (top_pop <= 0)
+        top_pop = np.where(has_top & ~bonus_rows, top_pop, 1.0)
+        top_score = np.where(has_top, top_score, 1.0)
+        wt = w * top_score
+        # Off the user's own tracks the score is a positive multiple of popularity, so it is formed in
+        # float32 directly (one product per cell instead of four float64 passes and a cast; the order
+        # is popularity's either way); the user's own cells get the float64 rule.
+        out = (wt / top_pop).astype(np.float32)[:, None] * pop.astype(np.float32)[None, :]
+        cells_bonus = on_top & bonus_rows[owner]
+        cols = block.indices
+        # cells: r + w R (p + bonus) / P, the bonus 1 on a user's top cells when P was 0
+        at_cells = (wt[owner] * (pop[cols] + cells_bonus)) / top_pop[owner]
+        out[owner, cols] = values + at_cells
         return out
 
     def fold_in(self, items: np.ndarray, scores: np.ndarray) -> np.ndarray:

@@ -79,11 +79,18 @@ from recsys.ui.datasets import (
     show_flash,
     use_dataset,
 )
-from recsys.ui.evaluate_page import group_study_section, per_user_chart_view, user_detail_view
+from recsys.ui.evaluate_page import (
+    evaluation_sample,
+    group_study_section,
+    per_user_chart_view,
+    sample_note,
+    user_detail_view,
+)
 from recsys.ui.feedback import StreamlitProgress, show_error
 from recsys.ui.group import (
     explanation_view,
     member_card_view,
+    member_cards_view,
     playlist_columns,
     strategy_comparison_view,
     weight_sliders,
@@ -161,6 +168,7 @@ __all__ = [
     "days_text",
     "ensure_demo",
     "escape_markdown",
+    "evaluation_sample",
     "explanation_view",
     "file_slug",
     "file_version",
@@ -174,6 +182,7 @@ __all__ = [
     "load_model",
     "load_prepared",
     "member_card_view",
+    "member_cards_view",
     "members_from_url",
     "members_to_url",
     "metric_label",
@@ -188,6 +197,7 @@ __all__ = [
     "overlap_vs_ndcg_section",
     "p_value_text",
     "per_user_chart_view",
+    "sample_note",
     "per_user_columns",
     "per_user_metrics",
     "playlist_columns",

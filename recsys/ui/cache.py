@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys.app import workspace
-from recsys.app.exploration import Overview, overview
+from recsys.app.exploration import Overview, overview_cached
 from recsys.app.model_catalog import catalog_table
 from recsys.app.model_fit import dataset_names
 from recsys.app.versions import folder_listing, prepared_version
@@ -191,8 +191,9 @@ def cached(fn: Callable[..., T], prepared: Prepared, *args: Hashable, **kwargs: 
 
 
 def cached_overview(prepared: Prepared) -> Overview:
-    """:func:`recsys.app.exploration.overview` of the data, once per data version."""
-    return cached(overview, prepared)
+    """:func:`recsys.app.exploration.overview` of the data, once per data version (stored beside the
+    prepared tables by :func:`recsys.app.exploration.overview_cached`, so a fresh server reads it back)."""
+    return cached(overview_cached, prepared)
 
 
 def cached_diagnosis(prepared: Prepared) -> Diagnosis:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from recsys.app import charts, workspace
-from recsys.app.evaluation_report import evaluable_models, evaluate_saved
+from recsys.app.evaluation_report import SAMPLE_USERS, evaluable_models, evaluate_saved, split_users
 from recsys.app.exploration import (
     Overview,
     action_totals,
@@ -190,8 +190,11 @@ def overlap_vs_ndcg_section(
         if not st.button(f"Evaluate {choice} on the validation split", key=key(page, "overlap_eval")):
             return
         with st.spinner(f"Evaluating {choice}..."):
-            # The Evaluate page's evaluation of saved models: validation split, all tracks, threshold 1.
-            evaluations = cached(evaluate_saved, prepared, (str(path),), (file_version(path),), "val", (10,))
+            # The Evaluate page's evaluation of saved models: validation split, all tracks, threshold 1, on
+            # its seeded sample of users on a large release (every user there takes a minute)
+            sample = SAMPLE_USERS if cached(split_users, prepared, "val") > SAMPLE_USERS else None
+            evaluations = cached(evaluate_saved, prepared, (str(path),), (file_version(path),), "val", (10,),
+                                 1.0, False, sample)
             tables[choice] = evaluations[choice].per_user
         store_per_user_metrics(choice, fingerprint, tables[choice])
     joined = overlap_vs_metric(user_overlap, tables[choice], metric)

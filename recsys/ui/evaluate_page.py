@@ -10,9 +10,11 @@ import streamlit as st
 
 from recsys.app.altair_charts import brush_bounds, clicked, group_study_chart, per_user_chart, users_in_range
 from recsys.app.evaluation_report import (
+    SAMPLE_USERS,
     UserDetail,
     group_study_of_saved,
     metric_long,
+    split_users,
     study_table,
     user_detail,
 )
@@ -27,7 +29,9 @@ from recsys.ui.cache import cached, load_model
 from recsys.ui.feedback import show_error
 from recsys.ui.state import key
 
-__all__ = ["group_study_section", "per_user_chart_view", "user_detail_view"]
+__all__ = [
+    "evaluation_sample", "group_study_section", "per_user_chart_view", "sample_note", "user_detail_view",
+]
 
 PAGE = "evaluate"
 _STUDY_DEFAULT = ("average", "least_misery", "gfar", "epfuzzda")
@@ -35,6 +39,43 @@ _PROTOCOL_WORDS = {"coupled": "played later", "decoupled": "own list"}
 _PROTOCOL_HELP = ("played later: a member's relevant tracks are the ones they played in the held-out split; "
                   "own list: the ones their own list would have held, so only what sharing a list costs "
                   "them is measured")
+
+
+def evaluation_sample(page: str, prepared: Prepared, split: str) -> tuple[int | None, int]:
+    """How many users to evaluate: a seeded sample of :data:`~recsys.app.evaluation_report.SAMPLE_USERS`
+    on a large release unless the person asks for every user (a toggle, drawn only then).
+
+    Parameters
+    ----------
+    page : str
+        The calling page's short name (prefixes the toggle's key).
+    prepared : recsys.data.prepared.Prepared
+        The data in use.
+    split : {"val", "test"}
+        The split evaluated on.
+
+    Returns
+    -------
+    tuple
+        ``(sample, users)``: the sample size to pass to the evaluation (None: every user) and the
+        split's users.
+    """
+    users = int(cached(split_users, prepared, split))
+    if users <= SAMPLE_USERS:
+        return None, users
+    everyone = st.toggle(f"Evaluate all {users:,} users", key=key(page, "all_users"),
+                         help=f"A seeded sample of {SAMPLE_USERS:,} users is evaluated by default: "
+                              "every user takes about a minute per model at this size. The intervals show "
+                              "how close the sample's means are.")
+    return (None if everyone else SAMPLE_USERS), users
+
+
+def sample_note(sample: int | None, users: int) -> str:
+    """The sentence saying which users the figures are over (empty when every user is evaluated)."""
+    if sample is None:
+        return ""
+    return (f" Figures are over a seeded sample of {sample:,} of the {users:,} users (the same users for "
+            "every model); switch on *Evaluate all users* for every one.")
 
 
 def per_user_chart_view(

@@ -11,13 +11,21 @@ from streamlit.delta_generator import DeltaGenerator
 
 from recsys.app.altair_charts import clicked, strategy_chart
 from recsys.app.formatting import escape_markdown
-from recsys.app.group_builder import MemberCard, StrategyComparison, TrackWhy, strategy_label
+from recsys.app.group_builder import (
+    CARDS_UP_TO,
+    MemberCard,
+    StrategyComparison,
+    TrackWhy,
+    member_table,
+    strategy_label,
+)
 from recsys.models.group import STRATEGY_HELP
 from recsys.ui.state import key
 
 __all__ = [
     "explanation_view",
     "member_card_view",
+    "member_cards_view",
     "playlist_columns",
     "strategy_comparison_view",
     "weight_sliders",
@@ -48,6 +56,38 @@ def member_card_view(card: MemberCard, where: DeltaGenerator | None = None) -> N
     box.markdown("Top tracks: " + "; ".join(f"{escape_markdown(t)} — {escape_markdown(a)}"
                                             for t, a, _ in card.top_tracks[:3]))
     box.caption(f"{card.n_tracks:,} tracks in their history")
+
+
+def member_cards_view(cards: Sequence[MemberCard | str], page: str) -> None:
+    """The members: a card each for a small group, one table (a row per member) for a larger one.
+
+    Parameters
+    ----------
+    cards : sequence
+        From :func:`recsys.app.group_builder.member_cards`: a card, or why a member has none.
+    page : str
+        The page's key prefix.
+    """
+    found = [c for c in cards if isinstance(c, MemberCard)]
+    for reason in (c for c in cards if isinstance(c, str)):
+        st.error(f"No card for a member: {reason}", icon=":material/person_off:")
+    if len(found) <= CARDS_UP_TO:
+        columns = st.columns(max(min(len(found), 4), 1))
+        for i, card in enumerate(found):
+            member_card_view(card, columns[i % len(columns)])
+        return
+    table = member_table(found)
+    st.caption(f"{len(found)} members: one row each (cards up to {CARDS_UP_TO} members); click a column "
+               "header to sort.")
+    st.dataframe(table, hide_index=True, key=key(page, "member_table"), column_config={
+        "user_id": st.column_config.TextColumn("id", width="small"),
+        "name": st.column_config.TextColumn("name"),
+        "city": st.column_config.TextColumn("city", width="small"),
+        "top_genres": st.column_config.TextColumn("listens to"),
+        "top_artists": st.column_config.TextColumn("top artists"),
+        "top_tracks": st.column_config.TextColumn("top tracks"),
+        "tracks": st.column_config.NumberColumn("tracks in history", format="%d", width="small"),
+    })
 
 
 def playlist_columns() -> dict[str, Any]:

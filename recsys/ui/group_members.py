@@ -123,7 +123,7 @@ def add_exact_user(page: str, members_key: str, query_key: str, directory: pd.Da
         _say(page, f"Added user {uid} to the group.")
 
 
-def members_from_url(members_key: str, known: Mapping[Hashable, str]) -> None:
+def members_from_url(members_key: str, known: Mapping[Hashable, str], page: str = "group") -> None:
     """Restore the group from ``?members=`` when this session has none yet (a reload, a shared link).
 
     Parameters
@@ -132,6 +132,8 @@ def members_from_url(members_key: str, known: Mapping[Hashable, str]) -> None:
         Session key of the members multiselect (set before it is drawn).
     known : mapping
         User id -> label of the dataset's users: ids not among them are left out.
+    page : str
+        The page's key prefix (where a message about a link with too many members is kept).
     """
     if members_key in st.session_state:
         return
@@ -140,7 +142,11 @@ def members_from_url(members_key: str, known: Mapping[Hashable, str]) -> None:
         return
     by_text = {str(uid): uid for uid in known}
     found = [by_text[part.strip()] for part in str(text).split(",") if part.strip() in by_text]
-    st.session_state[members_key] = gb.add_members([], found)[: gb.MAX_GROUP_SIZE]
+    group = gb.add_members([], found)
+    if len(group) > gb.MAX_GROUP_SIZE:
+        _say(page, f"A group has at most {gb.MAX_GROUP_SIZE} members: the link names {len(group)}, so the "
+                   f"first {gb.MAX_GROUP_SIZE} were kept.", error=True)
+    st.session_state[members_key] = group[: gb.MAX_GROUP_SIZE]
 
 
 def members_to_url(members: Sequence[Hashable]) -> None:

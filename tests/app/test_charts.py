@@ -88,9 +88,21 @@ def test_pair_overlap_chart() -> None:
 
 
 def test_overlap_share_histogram_over_unit_interval() -> None:
-    fig = charts.overlap_share_chart(pd.DataFrame({"share": [0.0, 0.5, 1.0]}), bins=4)
-    assert list(fig.data[0].x) == [0.0, 0.5, 1.0]
-    assert fig.data[0].xbins.size == pytest.approx(0.25)
+    # binned before it is sent: one bar per bin (the last bin closed, so a share of 1 counts), not a point
+    # per user
+    fig = charts.overlap_share_chart(pd.DataFrame({"share": [0.0, 0.1, 0.5, 1.0, np.nan]}), bins=4)
+    assert list(fig.data[0].x) == pytest.approx([0.125, 0.375, 0.625, 0.875])
+    assert list(fig.data[0].y) == [2, 0, 1, 1]
+    assert fig.data[0].customdata[2].tolist() == pytest.approx([0.5, 0.75])
+
+
+def test_sparsity_heatmap_sends_float32_cells() -> None:
+    matrix = ex.sparsity_matrix(pd.DataFrame({"user_id": [1, 1, 2], "track_id": ["a", "b", "a"],
+                                              "score": [1.0, 1.0, 1.0]}), user_bins=2, track_bins=2)
+    fig = charts.sparsity_heatmap(matrix)
+    assert np.asarray(fig.data[0].z).dtype == np.float32
+    assert np.asarray(fig.data[0].customdata).dtype == np.float32
+    assert np.nansum(10 ** np.asarray(fig.data[0].z, dtype=float)) == pytest.approx(3.0)
 
 
 def test_overlap_vs_metric_chart_reports_correlation() -> None:

@@ -92,7 +92,7 @@ def test_random_groups_follow_the_seed_and_sizes_are_checked(history: Interactio
     with pytest.raises(ConfigError, match="a group has 2 to 6 members; 50 is out of range"):
         grow_group(history, [1], "similar", size=50)
     assert check_group_size(MAX_GROUP_SIZE) == MAX_GROUP_SIZE
-    with pytest.raises(ConfigError, match="2 to 10 members; 1 is out of range"):
+    with pytest.raises(ConfigError, match="2 to 50 members; 1 is out of range"):
         check_group_size(1)
     with pytest.raises(ConfigError, match="unknown group kind"):
         grow_group(history, [1], "cosy", size=3)

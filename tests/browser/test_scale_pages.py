@@ -112,7 +112,8 @@ def test_every_page_renders_at_20000_users(scale_app: LiveApp, scale_root: tuple
 
     visit("Train", "Train", "Validation users per epoch")
     visit("Evaluate", "Evaluate", re.compile(r"Headline metrics"))
-    expect(page.get_by_text(re.compile(r"Page \(of \d+, 1,000 users each\)"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Page \(of \d+, 500 users each\)"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"a seeded sample of 1,000 of the [\d,]+ users"))).to_be_visible()
     screenshot(page, "scale-evaluate")
 
     members = scale_root[1]

@@ -144,11 +144,11 @@ def test_similar_grows_the_group_and_random_groups_differ_between_sessions(app_e
 
 def test_group_size_out_of_range_says_so(app_env: DemoRoot) -> None:
     at = page(GROUP).run()
-    at.number_input(key="group.size").set_value(50).run()
+    at.number_input(key="group.size").set_value(51).run()
     at.button(key="group.random").click().run()
     assert not at.exception
     assert [e.value for e in at.error] == [
-        "Could not suggest a random group: a group has 2 to 10 members; 50 is out of range"]
+        "Could not suggest a random group: a group has 2 to 50 members; 51 is out of range"]
     assert not at.session_state["group.members"] if "group.members" in at.session_state else True
 
 
@@ -178,3 +178,38 @@ def test_the_group_and_models_come_back_from_the_address(app_env: DemoRoot) -> N
     # the group goes into the address as it changes
     at.button(key="group.similar").click().run()
     assert at.query_params["members"] == ",".join(str(u) for u in at.session_state["group.members"])
+
+
+def test_a_large_group_shows_one_member_table_and_a_link_past_the_cap_says_so(app_env: DemoRoot) -> None:
+    from recsys.app.group_builder import CARDS_UP_TO, MAX_GROUP_SIZE, user_directory
+    from recsys.data.prepared import load_prepared
+
+    users = user_directory(load_prepared(app_env.data / "processed" / "demo").users)["user_id"].tolist()
+    assert len(users) > MAX_GROUP_SIZE  # the demo has enough listeners to go past the cap
+    at = page(GROUP)
+    at.query_params["members"] = ",".join(str(u) for u in users[: MAX_GROUP_SIZE + 3])
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        f"A group has at most {MAX_GROUP_SIZE} members: the link names {MAX_GROUP_SIZE + 3}, so the first "
+        f"{MAX_GROUP_SIZE} were kept."]
+    assert at.session_state["group.members"] == users[:MAX_GROUP_SIZE]
+    # past CARDS_UP_TO members the cards are one table, a row per member, in the group's order
+    table = next(d.value for d in at.dataframe if "top_genres" in d.value.columns)
+    assert table["user_id"].tolist() == [str(u) for u in users[:MAX_GROUP_SIZE]]
+    assert any(c.value.startswith(f"{MAX_GROUP_SIZE} members: one row each (cards up to {CARDS_UP_TO}")
+               for c in at.caption)
+    assert any(m.value.startswith("####") for m in at.markdown)  # both lists are drawn for 50 members
+
+
+def test_a_small_group_keeps_its_cards(app_env: DemoRoot) -> None:
+    from recsys.app.group_builder import user_directory
+    from recsys.data.prepared import load_prepared
+
+    users = user_directory(load_prepared(app_env.data / "processed" / "demo").users)["user_id"].tolist()
+    at = page(GROUP)
+    at.query_params["members"] = f"{users[0]},{users[1]}"
+    at.run()
+    assert not at.exception and not at.error
+    assert not any("top_genres" in d.value.columns for d in at.dataframe)
+    assert sum(c.value.endswith("tracks in their history") for c in at.caption) == 2

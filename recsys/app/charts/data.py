@@ -160,7 +160,9 @@ def sparsity_heatmap(matrix: SparsityMatrix) -> go.Figure:
     """
     with np.errstate(divide="ignore"):
         z = np.where(matrix.counts > 0, np.log10(np.maximum(matrix.counts, 1)), np.nan)
-    custom = np.stack([matrix.counts, matrix.cells, 100.0 * matrix.density], axis=-1)
+    # float32: the figure travels as base64 numbers (80,000 cells x 4 values), half the bytes of float64
+    z = z.astype(np.float32)
+    custom = np.stack([matrix.counts, matrix.cells, 100.0 * matrix.density], axis=-1).astype(np.float32)
     top = int(np.ceil(np.nanmax(z))) if np.isfinite(z).any() else 1
     ticks = list(range(0, max(top, 1) + 1))
     fig = go.Figure(
@@ -215,12 +217,21 @@ def pair_overlap_chart(overlap: PairOverlap) -> go.Figure:
 
 
 def overlap_share_chart(user_overlap: pd.DataFrame, bins: int = 20) -> go.Figure:
-    """Histogram of the per-user share of validation tracks already heard in training."""
+    """Histogram of the per-user share of validation tracks already heard in training.
+
+    Binned here (``bins`` equal bins over 0-100 %, the last one closed), so the browser gets ``bins``
+    bars and not one value per user (50,000 users are 600 kB of figure otherwise).
+    """
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    share = user_overlap["share"].to_numpy(dtype=float)
+    counts, _ = np.histogram(share[np.isfinite(share)], bins=edges)
     fig = go.Figure(
-        go.Histogram(
-            x=user_overlap["share"],
-            xbins={"start": 0.0, "end": 1.0 + 1e-9, "size": 1.0 / bins},
-            hovertemplate="share %{x}: %{y:,} users<extra></extra>",
+        go.Bar(
+            x=(edges[:-1] + edges[1:]) / 2,
+            y=counts,
+            width=(1.0 / bins) * 0.95,
+            customdata=np.stack([edges[:-1], edges[1:]], axis=-1),
+            hovertemplate="share %{customdata[0]:.0%} to %{customdata[1]:.0%}: %{y:,} users<extra></extra>",
         )
     )
     return titled(
@@ -228,7 +239,6 @@ def overlap_share_chart(user_overlap: pd.DataFrame, bins: int = 20) -> go.Figure
         "Per user: share of validation tracks already heard in training",
         xaxis={"title": "share", "tickformat": ".0%", "range": [0, 1]},
         yaxis_title="users",
-        bargap=0.05,
     )
 
 

@@ -32,13 +32,18 @@ from recsys.app.evaluation_report.regimes import (
 )
 from recsys.app.evaluation_report.runs import (
     REGIMES,
+    SAMPLE_USERS,
     SPLITS,
     beyond_table,
     beyond_table_of,
     evaluable_models,
     evaluate_models,
+    evaluate_regimes,
     evaluate_saved,
     group_protocol,
+    sample_users,
+    split_users,
+    user_overlap_of,
 )
 from recsys.app.evaluation_report.tables import (
     PAGE_ROWS,
@@ -58,6 +63,7 @@ __all__ = [
     "PAGE_ROWS",
     "REGIMES",
     "REGIME_QUESTIONS",
+    "SAMPLE_USERS",
     "SPLITS",
     "MetricCard",
     "RegimeResult",
@@ -69,6 +75,7 @@ __all__ = [
     "evaluable_models",
     "evaluate_both_regimes",
     "evaluate_models",
+    "evaluate_regimes",
     "evaluate_saved",
     "filter_columns",
     "filter_per_user",
@@ -86,6 +93,9 @@ __all__ = [
     "regime_results",
     "regime_table",
     "regime_verdict",
+    "sample_users",
+    "split_users",
     "study_table",
     "user_detail",
+    "user_overlap_of",
 ]

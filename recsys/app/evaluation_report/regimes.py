@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.app.evaluation_report.runs import REGIMES, evaluate_saved
+from recsys.app.evaluation_report.runs import REGIMES, evaluate_regimes
 from recsys.app.evaluation_report.tables import metric_cards
 from recsys.app.formatting import escape_markdown, number_text
 from recsys.data.prepared import Prepared
@@ -83,8 +83,10 @@ def evaluate_both_regimes(
     split: str = "val",
     k: tuple[int, ...] = (5, 10, 30),
     threshold: float = 1.0,
+    sample: int | None = None,
 ) -> dict[str, dict[str, Evaluation]]:
-    """:func:`~recsys.app.evaluation_report.runs.evaluate_saved` in every regime.
+    """:func:`~recsys.app.evaluation_report.runs.evaluate_saved` in every regime (on the same seeded sample
+    of ``sample`` users when given, else on every user).
 
     Takes the prepared data first and hashable arguments after it, so the dashboard caches it per data
     version (``versions`` only key that cache).
@@ -95,10 +97,9 @@ def evaluate_both_regimes(
         Regime (a key of :data:`REGIMES`, discovery first) -> model -> its evaluation.
     """
     order = sorted(REGIMES, key=lambda regime: regime != DEFAULT_REGIME)
-    return {
-        regime: evaluate_saved(prepared, paths, versions, split, k, threshold, REGIMES[regime])
-        for regime in order
-    }
+    # each model file read and each truth laid once for both regimes
+    runs = evaluate_regimes(prepared, paths, split, k, threshold, [REGIMES[r] for r in order], sample)
+    return dict(zip(order, runs, strict=True))
 
 
 def regime_results(by_regime: Mapping[str, Mapping[str, Evaluation]], metric: str) -> list[RegimeResult]:

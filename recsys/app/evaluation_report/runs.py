@@ -12,8 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
+from recsys.app.exploration import user_overlap
 from recsys.app.workspace import load_model
+from recsys.data.interactions import Interactions
 from recsys.data.prepared import Prepared
 from recsys.errors import ConfigError
 from recsys.evaluation.beyond import beyond_accuracy, track_genre_matrix
@@ -25,13 +28,18 @@ from recsys.models import Recommender
 __all__ = [
     "GROUP_COLUMNS",
     "REGIMES",
+    "SAMPLE_USERS",
     "SPLITS",
     "beyond_table",
     "beyond_table_of",
     "evaluable_models",
     "evaluate_models",
+    "evaluate_regimes",
     "evaluate_saved",
     "group_protocol",
+    "sample_users",
+    "split_users",
+    "user_overlap_of",
 ]
 
 GROUP_COLUMNS = MEMBER_METRICS
@@ -40,6 +48,65 @@ SPLITS = ("val", "test")
 """The splits a model can be evaluated on (training is what it learned from)."""
 REGIMES = {"all tracks": False, "discovery": True}
 """Regime label -> ``exclude_seen``."""
+SAMPLE_USERS = 1_000
+"""Users the Evaluate page evaluates at first on a large release (a seeded sample, stated on screen; all
+of them on request): the basic model scores every track for every user, so 50,000 users x 100,000 tracks
+take a minute on two cores and a sample of 1,000 about a second; its 95% intervals say how close the
+sample's means are."""
+
+
+def split_users(prepared: Prepared, split: str = "val") -> int:
+    """Users with at least one scored pair in ``split`` (those an evaluation can cover)."""
+    frame = prepared.split(split)
+    return int(frame.loc[frame["score"] != 0, "user_id"].nunique())
+
+
+def sample_users(prepared: Prepared, split: str, size: int, seed: int = 0) -> np.ndarray | None:
+    """A seeded sample of ``size`` user ids among those with a scored pair in ``split``.
+
+    The same seed gives the same users, so every model and both regimes are evaluated on the same people
+    (paired comparisons stay paired).
+
+    Parameters
+    ----------
+    prepared : recsys.data.prepared.Prepared
+        The data.
+    split : {"val", "test"}
+        The split to evaluate on.
+    size : int
+        Users in the sample.
+    seed : int
+        Seed of the draw.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The sampled ids, sorted; None when the split has no more than ``size`` users (every user is then
+        evaluated).
+
+    Raises
+    ------
+    ConfigError
+        ``size`` below 1.
+    """
+    if size < 1:
+        raise ConfigError(f"a sample of users needs at least one user, got {size}")
+    frame = prepared.split(split)
+    users = np.sort(frame.loc[frame["score"] != 0, "user_id"].unique())
+    if len(users) <= size:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(users, size=size, replace=False))
+
+
+def _only(truth: Interactions, users: np.ndarray | None) -> Interactions:
+    """``truth`` with the rows of users outside ``users`` emptied (evaluated users are those with a truth
+    row), on the same indices, so the evaluation still takes its fast path."""
+    if users is None:
+        return truth
+    keep = np.isin(truth.user_ids, users).astype(np.float32)
+    matrix = sp.csr_matrix(sp.diags(keep) @ truth.matrix)
+    matrix.eliminate_zeros()
+    return Interactions(matrix=matrix, user_ids=truth.user_ids, item_ids=truth.item_ids)
 
 
 def evaluate_models(
@@ -52,6 +119,7 @@ def evaluate_models(
     exclude_seen: bool = False,
     n_boot: int = 1000,
     seed: int = 0,
+    users: np.ndarray | None = None,
 ) -> dict[str, Evaluation]:
     """Evaluate each model on a split of the prepared data.
 
@@ -65,6 +133,8 @@ def evaluate_models(
         The split to evaluate on.
     k, threshold, exclude_seen, n_boot, seed
         As :func:`recsys.evaluation.evaluate.evaluate_model`.
+    users : numpy.ndarray, optional
+        Evaluate only these users (e.g. :func:`sample_users`); every user by default.
 
     Returns
     -------
@@ -76,17 +146,85 @@ def evaluate_models(
     ConfigError
         An unknown split, or no models.
     """
-    if split not in SPLITS:
-        raise ConfigError(f"unknown split {split!r}; choose one of {list(SPLITS)}")
     if not models:
         raise ConfigError("choose at least one model to evaluate")
-    out = {}
+    truths = _truths(models, prepared, split, users)
+    return {
+        name: evaluate_model(model, truths[name], k=tuple(k), threshold=threshold, exclude_seen=exclude_seen,
+                             n_boot=n_boot, seed=seed)
+        for name, model in models.items()
+    }
+
+
+def _truths(
+    models: Mapping[str, Recommender], prepared: Prepared, split: str, users: np.ndarray | None
+) -> dict[str, Interactions]:
+    """Each model's truth matrix (``split`` laid on its training rows and columns, kept to ``users``), laid
+    once for models trained on the same users and tracks (a second of work per model at 10 M events)."""
+    if split not in SPLITS:
+        raise ConfigError(f"unknown split {split!r}; choose one of {list(SPLITS)}")
+    out: dict[str, Interactions] = {}
+    laid: list[tuple[Interactions, Interactions]] = []  # (a model's training matrix, its truth)
     for name, model in models.items():
-        truth = prepared.matrix(split, like=model._fitted())
-        out[name] = evaluate_model(
-            model, truth, k=tuple(k), threshold=threshold, exclude_seen=exclude_seen, n_boot=n_boot, seed=seed
-        )
+        train = model._fitted()
+        same = next((truth for other, truth in laid if np.array_equal(other.user_ids, train.user_ids)
+                     and np.array_equal(other.item_ids, train.item_ids)), None)
+        out[name] = same if same is not None else _only(prepared.matrix(split, like=train), users)
+        laid.append((train, out[name]))
     return out
+
+
+def evaluate_regimes(
+    prepared: Prepared,
+    paths: tuple[str, ...],
+    split: str = "val",
+    k: tuple[int, ...] = (5, 10, 30),
+    threshold: float = 1.0,
+    regimes: Sequence[bool] = (True, False),
+    sample: int | None = None,
+) -> list[dict[str, Evaluation]]:
+    """:func:`evaluate_saved` in several regimes, each model file read and each truth laid only once.
+
+    Parameters
+    ----------
+    prepared : recsys.data.prepared.Prepared
+        The data.
+    paths : tuple of str
+        Saved model files (named by file stem).
+    split, k, threshold
+        As :func:`evaluate_models`.
+    regimes : sequence of bool
+        ``exclude_seen`` of each evaluation.
+    sample : int, optional
+        Evaluate a seeded sample of that many users (:func:`sample_users`), the same in every regime.
+
+    Returns
+    -------
+    list of dict
+        Per regime, in the order given: name -> evaluation.
+    """
+    models = {Path(p).stem: load_model(p) for p in paths}
+    if not models:
+        raise ConfigError("choose at least one model to evaluate")
+    users = sample_users(prepared, split, sample) if sample is not None else None
+    truths = _truths(models, prepared, split, users)
+    return [
+        {name: evaluate_model(model, truths[name], k=tuple(k), threshold=threshold, exclude_seen=exclude_seen)
+         for name, model in models.items()}
+        for exclude_seen in regimes
+    ]
+
+
+def user_overlap_of(prepared: Prepared, threshold: float, split: str = "val", sample: int | None = None
+                    ) -> pd.DataFrame:
+    """:func:`~recsys.app.exploration.user_overlap` of the training and validation splits, for the users
+    of :func:`sample_users` when ``sample`` is given (the per-user table's "already heard" column: a
+    second of work over every user of a large release, a few milliseconds over the sample)."""
+    train, val = prepared.train, prepared.val
+    users = sample_users(prepared, split, sample) if sample is not None else None
+    if users is not None:
+        train, val = train[train["user_id"].isin(users)], val[val["user_id"].isin(users)]
+    return user_overlap(train, val, threshold=threshold)
 
 
 
@@ -98,14 +236,18 @@ def evaluate_saved(
     k: tuple[int, ...] = (5, 10, 30),
     threshold: float = 1.0,
     exclude_seen: bool = False,
+    sample: int | None = None,
 ) -> dict[str, Evaluation]:
     """:func:`evaluate_models` of saved model files (named by file stem).
 
     ``versions`` (the files' modification times) only key the dashboard's cache: a rewritten file is
-    evaluated again.
+    evaluated again. ``sample``: evaluate a seeded sample of that many users (:func:`sample_users`)
+    instead of every user.
     """
     models = {Path(p).stem: load_model(p) for p in paths}
-    return evaluate_models(models, prepared, split=split, k=k, threshold=threshold, exclude_seen=exclude_seen)
+    users = sample_users(prepared, split, sample) if sample is not None else None
+    return evaluate_models(models, prepared, split=split, k=k, threshold=threshold, exclude_seen=exclude_seen,
+                           users=users)
 
 
 def group_protocol(
@@ -189,9 +331,10 @@ def beyond_table_of(
     k: tuple[int, ...] = (5, 10, 30),
     threshold: float = 1.0,
     exclude_seen: bool = False,
+    sample: int | None = None,
 ) -> pd.DataFrame:
     """:func:`beyond_table` of saved models' evaluated lists (see :func:`evaluate_saved`)."""
-    evaluations = evaluate_saved(prepared, paths, versions, split, k, threshold, exclude_seen)
+    evaluations = evaluate_saved(prepared, paths, versions, split, k, threshold, exclude_seen, sample)
     return beyond_table(prepared, evaluations)
 
 

@@ -29,7 +29,7 @@ __all__ = [
     "per_user_table",
 ]
 
-PAGE_ROWS = 1000
+PAGE_ROWS = 500
 """Rows of the per-user table sent to the browser at once (50,000 users would be one 5 MB grid)."""
 
 

@@ -8,6 +8,7 @@ function is tested on hand-made inputs. One module per section of the page:
 * :mod:`.sparsity`: the binned user x track matrix;
 * :mod:`.overlap`: train / validation overlap, and its join with a per-user metric;
 * :mod:`.overview`: the bundle of summary tables the dashboard caches per dataset version;
+* :mod:`.stored`: that bundle stored beside the prepared tables (a fresh server reads it back);
 * :mod:`.sanity`: the data sanity checks (repeated ids, unknown users, implausible times) and their rows.
 
 The functions taking a ``prepared`` argument are thin wrappers over the table-level ones, so the
@@ -33,6 +34,7 @@ from recsys.app.exploration.overlap import (
 from recsys.app.exploration.overview import Overview, overview
 from recsys.app.exploration.sanity import SANITY_CHECKS, prepared_flagged_csv, sanity_table
 from recsys.app.exploration.sparsity import SparsityMatrix, prepared_sparsity, sparsity_matrix
+from recsys.app.exploration.stored import overview_cached, stored_history, stored_table
 from recsys.app.exploration.summary import (
     DatasetSummary,
     dataset_summary,
@@ -58,6 +60,9 @@ __all__ = [
     "genre_counts",
     "overlap_vs_metric",
     "overview",
+    "overview_cached",
+    "stored_history",
+    "stored_table",
     "pair_overlap",
     "prepared_overlap",
     "prepared_flagged_csv",

@@ -35,7 +35,16 @@ from recsys.app.group_builder.comparison import (
 from recsys.app.group_builder.explain import TrackWhy, explain_list, reason_text, serves_best
 from recsys.app.group_builder.export import member_score_columns, playlist_csv, playlist_json
 from recsys.app.group_builder.grow import MAX_GROUP_SIZE, MIN_GROUP_SIZE, check_group_size, grow_group
-from recsys.app.group_builder.members import MemberCard, member_card, member_labels
+from recsys.app.group_builder.members import (
+    CARDS_UP_TO,
+    MemberCard,
+    MemberHistory,
+    member_card,
+    member_cards,
+    member_history,
+    member_labels,
+    member_table,
+)
 from recsys.app.group_builder.search import (
     PICKER_USERS,
     SEARCH_FIELDS,
@@ -49,6 +58,7 @@ from recsys.app.group_builder.search import (
     user_labels,
 )
 from recsys.app.group_builder.sources import (
+    directory_index_of,
     heldout_matrix,
     history_frame,
     history_matrix,
@@ -78,6 +88,12 @@ __all__ = [
     "suggest_group",
     "MemberCard",
     "member_card",
+    "member_cards",
+    "member_table",
+    "CARDS_UP_TO",
+    "MemberHistory",
+    "member_history",
+    "directory_index_of",
     "enrich_tracks",
     "track_info",
     "affinity_matrix",

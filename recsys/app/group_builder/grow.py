@@ -25,9 +25,9 @@ __all__ = ["MAX_GROUP_SIZE", "MIN_GROUP_SIZE", "check_group_size", "grow_group"]
 MIN_GROUP_SIZE = 2
 """The smallest group the Group builder suggests."""
 
-MAX_GROUP_SIZE = 10
-"""The largest group the Group builder builds: beyond it member cards and heatmaps stop being readable,
-and the evaluation's group sizes stop there too."""
+MAX_GROUP_SIZE = 50
+"""The largest group the Group builder builds (a party, a class, an office floor): past a few members the
+page shows the member cards compactly, and beyond 50 a shared list serves no one in particular."""
 
 
 def check_group_size(size: int, n_users: int | None = None) -> int:

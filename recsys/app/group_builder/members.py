@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from recsys.app.group_builder.tracks import track_info
@@ -12,7 +13,75 @@ from recsys.errors import UnknownUserError
 from recsys.evaluation.beyond import genre_list
 from recsys.jsonable import to_plain
 
-__all__ = ["MemberCard", "member_card", "member_labels"]
+__all__ = [
+    "CARDS_UP_TO",
+    "MemberCard",
+    "MemberHistory",
+    "member_card",
+    "member_cards",
+    "member_history",
+    "member_labels",
+    "member_table",
+]
+
+CARDS_UP_TO = 8
+"""Members shown as cards; a larger group is shown as one table, a row per member (50 cards would fill
+several screens)."""
+
+
+@dataclass(frozen=True)
+class MemberHistory:
+    """Everyone's listening grouped by user, so a member card reads its own rows only (a card scanned all
+    10 million pairs before: 50 cards took seconds).
+
+    Attributes
+    ----------
+    users : pandas.Index
+        The distinct users, in the order of ``starts``.
+    starts : numpy.ndarray
+        ``pairs`` rows of user ``users[i]`` are ``starts[i]:starts[i + 1]``.
+    pairs : pandas.DataFrame
+        ``user_id, track_id, score``, grouped by user (each user's rows in their original order).
+    catalogue : pandas.DataFrame
+        :func:`~recsys.app.group_builder.tracks.track_info` indexed by ``id``.
+    """
+
+    users: pd.Index
+    starts: np.ndarray
+    pairs: pd.DataFrame
+    catalogue: pd.DataFrame
+
+    def of(self, user_id: Hashable) -> pd.DataFrame:
+        """The rows of one user (empty when the user has none)."""
+        pos = self.users.get_indexer([user_id])[0]
+        if pos < 0:
+            return self.pairs.iloc[:0]
+        return self.pairs.iloc[int(self.starts[pos]) : int(self.starts[pos + 1])]
+
+
+def member_history(history: pd.DataFrame, tracks: pd.DataFrame) -> MemberHistory:
+    """Group ``history`` by user once, for :func:`member_card` and :func:`member_cards`.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``user_id, track_id, score`` pairs (all splits together).
+    tracks : pandas.DataFrame
+        The catalogue (or its :func:`~recsys.app.group_builder.tracks.track_info`).
+
+    Returns
+    -------
+    MemberHistory
+    """
+    codes, users = pd.factorize(history["user_id"], sort=True)
+    order = np.argsort(codes, kind="stable")
+    known = codes[order] >= 0  # a missing user id (code -1) sorts first and belongs to no one
+    order = order[known]
+    counts = np.bincount(codes[order], minlength=len(users))
+    starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    pairs = history[["user_id", "track_id", "score"]].iloc[order].reset_index(drop=True)
+    catalogue = track_info(tracks).set_index("id")
+    return MemberHistory(users=pd.Index(users), starts=starts, pairs=pairs, catalogue=catalogue)
 
 
 @dataclass(frozen=True)
@@ -53,7 +122,7 @@ class MemberCard:
 def member_card(
     user_id: Hashable,
     users: pd.DataFrame,
-    history: pd.DataFrame,
+    history: pd.DataFrame | MemberHistory,
     tracks: pd.DataFrame,
     *,
     top: int = 5,
@@ -66,8 +135,9 @@ def member_card(
         The member.
     users : pandas.DataFrame
         The users table.
-    history : pandas.DataFrame
-        ``user_id, track_id, score`` pairs (all splits together, the user's whole known listening).
+    history : pandas.DataFrame or MemberHistory
+        ``user_id, track_id, score`` pairs (all splits together, the user's whole known listening), or
+        them grouped by :func:`member_history` (then its catalogue is used, not ``tracks``).
     tracks : pandas.DataFrame
         ``id, name, artist_name, genres``.
     top : int
@@ -84,7 +154,10 @@ def member_card(
         The user is neither in ``users`` nor in ``history``.
     """
     row = users[users["user_id"] == user_id]
-    mine = history[history["user_id"] == user_id]
+    if isinstance(history, MemberHistory):
+        mine, catalogue = history.of(user_id), history.catalogue
+    else:
+        mine, catalogue = history[history["user_id"] == user_id], track_info(tracks).set_index("id")
     if row.empty and mine.empty:
         raise UnknownUserError(f"unknown user id {user_id!r}: not in the users table nor in the history")
     name = str(row["name"].iloc[0]) if not row.empty and "name" in row else ""
@@ -92,7 +165,7 @@ def member_card(
     has_genres = not row.empty and "favourite_genres" in row
     declared = genre_list(row["favourite_genres"].iloc[0]) if has_genres else []
     per_track = mine.groupby("track_id", as_index=False)["score"].sum()
-    joined = per_track.merge(track_info(tracks), left_on="track_id", right_on="id", how="left")
+    joined = per_track.join(catalogue, on="track_id", how="left")
     joined["name"] = joined["name"].fillna(joined["track_id"].astype(str))
     joined["artist_name"] = joined["artist_name"].fillna("unknown artist")
     top_tracks = joined.sort_values(["score", "name"], ascending=[False, True], kind="stable").head(top)
@@ -115,6 +188,82 @@ def member_card(
         ],
         n_tracks=len(per_track),
         total_score=total,
+    )
+
+
+def member_cards(
+    user_ids: Sequence[Hashable],
+    users: pd.DataFrame,
+    history: pd.DataFrame | MemberHistory,
+    tracks: pd.DataFrame | None = None,
+    *,
+    top: int = 5,
+) -> list[MemberCard | str]:
+    """Every member's card, or for a member without one the reason (an unknown id), in the order given.
+
+    Parameters
+    ----------
+    user_ids : sequence
+        The members.
+    users : pandas.DataFrame
+        The users table.
+    history : pandas.DataFrame or MemberHistory
+        Everyone's ``user_id, track_id, score`` pairs (read once for all the members: one pass over 10
+        million pairs, not one per card), or them grouped by :func:`member_history`.
+    tracks : pandas.DataFrame, optional
+        The catalogue; needed with a DataFrame ``history``.
+    top : int
+        Entries per top list.
+
+    Returns
+    -------
+    list
+        A :class:`MemberCard` per member, or the message of the
+        :class:`~recsys.errors.UnknownUserError` that member raised.
+
+    Raises
+    ------
+    ValueError
+        A DataFrame ``history`` without ``tracks``.
+    """
+    if not isinstance(history, MemberHistory):
+        if tracks is None:
+            raise ValueError("member_cards needs the catalogue (tracks) with a history table")
+        history = member_history(history[history["user_id"].isin(list(user_ids))], tracks)
+    cards: list[MemberCard | str] = []
+    for uid in user_ids:
+        try:
+            cards.append(member_card(uid, users, history, history.catalogue, top=top))
+        except UnknownUserError as exc:
+            cards.append(str(exc))
+    return cards
+
+
+def member_table(cards: Sequence[MemberCard]) -> pd.DataFrame:
+    """The cards of a large group as one table, a row per member (for :data:`CARDS_UP_TO` and beyond).
+
+    Parameters
+    ----------
+    cards : sequence of MemberCard
+        From :func:`member_cards`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``user_id, name, city, top_genres`` (``"rock 40%, pop 25%"``), ``top_artists``, ``top_tracks``
+        (the first three, ``"track — artist"``), ``tracks`` (distinct tracks in the history), in the
+        cards' order.
+    """
+    return pd.DataFrame(
+        {
+            "user_id": [str(c.user_id) for c in cards],
+            "name": [c.name for c in cards],
+            "city": [c.city for c in cards],
+            "top_genres": [", ".join(f"{g} {s:.0%}" for g, s in c.top_genres) for c in cards],
+            "top_artists": [", ".join(a for a, _ in c.top_artists) for c in cards],
+            "top_tracks": ["; ".join(f"{t} — {a}" for t, a, _ in c.top_tracks[:3]) for c in cards],
+            "tracks": [int(c.n_tracks) for c in cards],
+        }
     )
 
 

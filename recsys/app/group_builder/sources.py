@@ -10,12 +10,14 @@ from collections.abc import Hashable
 
 import pandas as pd
 
+from recsys.app.exploration import stored_history, stored_table
 from recsys.app.group_builder.search import SearchIndex, search_index, user_directory, user_labels
 from recsys.app.group_builder.tracks import track_info
 from recsys.data.interactions import Interactions
 from recsys.data.prepared import Prepared
 
 __all__ = [
+    "directory_index_of",
     "heldout_matrix",
     "history_frame",
     "history_matrix",
@@ -53,9 +55,10 @@ def history_matrix(prepared: Prepared) -> Interactions:
     Returns
     -------
     Interactions
-        ``prepared.history()``.
+        ``prepared.history()``, stored beside the prepared tables
+        (:func:`~recsys.app.exploration.stored_history`) so a fresh server reads it back.
     """
-    return prepared.history()
+    return stored_history(prepared)
 
 
 def heldout_matrix(prepared: Prepared) -> Interactions:
@@ -116,3 +119,13 @@ def track_info_of(prepared: Prepared) -> pd.DataFrame:
     """:func:`~recsys.app.group_builder.tracks.track_info` of the catalogue, to cache per dataset: member
     cards and playlists then take it as is instead of reading 100,000 genre cells on every rerun."""
     return track_info(prepared.tracks)
+
+
+def directory_index_of(prepared: Prepared) -> tuple[pd.DataFrame, SearchIndex]:
+    """:func:`user_directory_of` and its :func:`~recsys.app.group_builder.search.search_index`, the
+    directory built once for both and stored beside the prepared tables
+    (:func:`~recsys.app.exploration.stored_table`: it counts every user's distinct tracks, a second of work
+    at 10 M pairs, so a fresh server reads it back)."""
+    directory = stored_table(prepared, "user-directory", user_directory_of)
+    return directory, search_index(directory)
+

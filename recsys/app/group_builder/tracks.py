@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from recsys.evaluation.beyond import genre_list
@@ -52,13 +53,21 @@ def enrich_tracks(recommendation: GroupRecommendation, tracks: pd.DataFrame) -> 
         ``score[<uid>]`` and ``rank[<uid>]`` columns, in the list's order, with the ``attrs`` of
         :meth:`GroupRecommendation.to_frame`; a track missing from ``tracks`` keeps its id as its name.
     """
-    info = track_info(tracks).set_index("id")
+    info = track_info(tracks)
     out = recommendation.to_frame()
-    found = out["track_id"].isin(info.index)
-    names = out["track_id"].map(info["name"]) if len(info) else pd.Series(index=out.index, dtype=object)
-    out.insert(2, "name", names.where(found, out["track_id"].astype(str)).astype(str))
-    artists = out["track_id"].map(info["artist_name"]) if len(info) else names
+    # positions of the listed tracks in the catalogue: a lookup of n ids, not a re-index of 100,000 rows
+    # (set_index + map took a second per list at a real catalogue's size)
+    pos = pd.Index(info["id"]).get_indexer(out["track_id"]) if len(info) else np.full(len(out), -1)
+    found = pos >= 0
+
+    def column(name: str) -> pd.Series:
+        values = info[name].to_numpy(dtype=object)[np.where(found, pos, 0)] if len(info) else None
+        return pd.Series(values if values is not None else [None] * len(out), index=out.index, dtype=object)
+
+    names = column("name")
+    out.insert(2, "name", names.where(found & names.notna(), out["track_id"].astype(str)).astype(str))
+    artists = column("artist_name")
     out.insert(3, "artist", artists.where(found & artists.notna(), "unknown artist").astype(str))
-    genres = out["track_id"].map(info["genres"]) if len(info) else names
+    genres = column("genres").where(found, None)
     out.insert(4, "genres", [", ".join(g) if isinstance(g, list) else "" for g in genres])
     return out
