@@ -157,6 +157,10 @@ def test_bootstrap_generates_prepares_trains_then_is_idempotent(tmp_path, capsys
     assert code == 0, err
     assert first["generated"] is True
     assert (tmp_path / "demo" / "sessions.jsonl").is_file()
+    # the pages' stored views are ready too: the Data overview, the user directory, the whole history
+    prep = tmp_path / "prep"
+    assert (prep / "overview" / "overview.json").is_file()
+    assert (prep / "stored" / "user-directory").is_dir() and (prep / "stored" / "history").is_dir()
     stamps = {}
     for kind in ("basic", "wmf"):
         assert first["models"][kind]["status"] == "trained"
