@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import scipy.sparse as sp
@@ -26,6 +26,8 @@ from recsys.data.prepared import Prepared
 from recsys.fileio import staging_dir, swap_dir
 
 __all__ = ["FORMAT", "overview_cached", "stored_history", "stored_table"]
+
+T = TypeVar("T")
 
 FORMAT = 1
 """The stored overview's format: a stored folder of another format is computed again."""
@@ -113,27 +115,13 @@ def stored_table(prepared: Prepared, name: str, compute: Callable[[Prepared], pd
     pandas.DataFrame
         Equal to ``compute(prepared)`` (what Parquet keeps: columns, dtypes, values; not ``attrs``).
     """
-    folder = getattr(prepared, "folder", None)
-    fingerprint = getattr(prepared, "fingerprint", None)
-    if folder is None or fingerprint is None:
-        return compute(prepared)
-    key = {"fingerprint": str(fingerprint), "format": FORMAT, "name": name}
-    target = Path(folder) / _STORED / name
-    try:
-        if json.loads((target / _META).read_text()).get("key") == key:
-            return pd.read_parquet(target / "table.parquet")
-    except (OSError, ValueError):
-        pass  # missing or unreadable: computed again
-    table = compute(prepared)
-    try:
-        target.parent.mkdir(exist_ok=True)
-        with staging_dir(target.parent, name) as staged:
-            table.to_parquet(staged / "table.parquet", index=False)
-            (staged / _META).write_text(json.dumps({"key": key}))
-            swap_dir(staged, target)
-    except OSError:
-        pass  # a read-only folder: the table is still right, only not kept
-    return table
+    def read(target: Path) -> pd.DataFrame:
+        return pd.read_parquet(target / "table.parquet")
+
+    def write(table: pd.DataFrame, staged: Path) -> None:
+        table.to_parquet(staged / "table.parquet", index=False)
+
+    return _kept(prepared, name, lambda: compute(prepared), read, write)
 
 
 def stored_history(prepared: Prepared) -> Interactions:
@@ -152,29 +140,52 @@ def stored_history(prepared: Prepared) -> Interactions:
     recsys.data.interactions.Interactions
         Equal to ``prepared.history()`` (matrix, user ids and track ids).
     """
+    def read(target: Path) -> Interactions:
+        matrix = sp.csr_matrix(sp.load_npz(target / "matrix.npz"))
+        users = pd.read_parquet(target / "users.parquet")["id"].to_numpy()
+        items = pd.read_parquet(target / "tracks.parquet")["id"].to_numpy()
+        return Interactions(matrix=matrix, user_ids=users, item_ids=items)
+
+    def write(history: Interactions, staged: Path) -> None:
+        sp.save_npz(staged / "matrix.npz", history.matrix, compressed=False)
+        pd.DataFrame({"id": history.user_ids}).to_parquet(staged / "users.parquet", index=False)
+        pd.DataFrame({"id": history.item_ids}).to_parquet(staged / "tracks.parquet", index=False)
+
+    return _kept(prepared, "history", prepared.history, read, write)
+
+
+def _kept(
+    prepared: Prepared,
+    name: str,
+    compute: Callable[[], T],
+    read: Callable[[Path], T],
+    write: Callable[[T, Path], None],
+) -> T:
+    """``compute()``, kept in ``<prepared folder>/stored/<name>/`` under the data's fingerprint.
+
+    Read back (``read(folder)``) while ``overview.json``'s key there matches; otherwise computed and
+    written whole (``write(value, staging folder)``, then swapped in). A missing or unreadable folder is
+    computed again; one that cannot be written (a read-only release) is only not kept; data without a
+    folder or a fingerprint is not stored at all.
+    """
     folder = getattr(prepared, "folder", None)
     fingerprint = getattr(prepared, "fingerprint", None)
     if folder is None or fingerprint is None:
-        return prepared.history()
-    key = {"fingerprint": str(fingerprint), "format": FORMAT, "name": "history"}
-    target = Path(folder) / _STORED / "history"
+        return compute()
+    key = {"fingerprint": str(fingerprint), "format": FORMAT, "name": name}
+    target = Path(folder) / _STORED / name
     try:
         if json.loads((target / _META).read_text()).get("key") == key:
-            matrix = sp.csr_matrix(sp.load_npz(target / "matrix.npz"))
-            users = pd.read_parquet(target / "users.parquet")["id"].to_numpy()
-            items = pd.read_parquet(target / "tracks.parquet")["id"].to_numpy()
-            return Interactions(matrix=matrix, user_ids=users, item_ids=items)
+            return read(target)
     except (OSError, ValueError, KeyError):
-        pass  # missing or unreadable: built again
-    history = prepared.history()
+        pass  # missing or unreadable: computed again
+    value = compute()
     try:
         target.parent.mkdir(exist_ok=True)
-        with staging_dir(target.parent, "history") as staged:
-            sp.save_npz(staged / "matrix.npz", history.matrix, compressed=False)
-            pd.DataFrame({"id": history.user_ids}).to_parquet(staged / "users.parquet", index=False)
-            pd.DataFrame({"id": history.item_ids}).to_parquet(staged / "tracks.parquet", index=False)
+        with staging_dir(target.parent, name) as staged:
+            write(value, staged)
             (staged / _META).write_text(json.dumps({"key": key}))
             swap_dir(staged, target)
     except OSError:
-        pass  # a read-only folder: the matrix is still right, only not kept
-    return history
+        pass  # a read-only folder: the value is still right, only not kept
+    return value
