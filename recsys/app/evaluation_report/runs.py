@@ -120,6 +120,7 @@ def evaluate_models(
     n_boot: int = 1000,
     seed: int = 0,
     users: np.ndarray | None = None,
+    truths: Mapping[str, Interactions] | None = None,
 ) -> dict[str, Evaluation]:
     """Evaluate each model on a split of the prepared data.
 
@@ -135,6 +136,9 @@ def evaluate_models(
         As :func:`recsys.evaluation.evaluate.evaluate_model`.
     users : numpy.ndarray, optional
         Evaluate only these users (e.g. :func:`sample_users`); every user by default.
+    truths : mapping, optional
+        Each model's truth matrix, already laid (several regimes of the same split share them);
+        ``split`` and ``users`` are then not used.
 
     Returns
     -------
@@ -148,7 +152,8 @@ def evaluate_models(
     """
     if not models:
         raise ConfigError("choose at least one model to evaluate")
-    truths = _truths(models, prepared, split, users)
+    if truths is None:
+        truths = _truths(models, prepared, split, users)
     return {
         name: evaluate_model(model, truths[name], k=tuple(k), threshold=threshold, exclude_seen=exclude_seen,
                              n_boot=n_boot, seed=seed)
@@ -209,9 +214,8 @@ def evaluate_regimes(
     users = sample_users(prepared, split, sample) if sample is not None else None
     truths = _truths(models, prepared, split, users)
     return [
-        {name: evaluate_model(model, truths[name], k=tuple(k), threshold=threshold, exclude_seen=exclude_seen)
-         for name, model in models.items()}
-        for exclude_seen in regimes
+        evaluate_models(models, prepared, k=k, threshold=threshold, exclude_seen=regime, truths=truths)
+        for regime in regimes
     ]
 
 
@@ -244,10 +248,7 @@ def evaluate_saved(
     evaluated again. ``sample``: evaluate a seeded sample of that many users (:func:`sample_users`)
     instead of every user.
     """
-    models = {Path(p).stem: load_model(p) for p in paths}
-    users = sample_users(prepared, split, sample) if sample is not None else None
-    return evaluate_models(models, prepared, split=split, k=k, threshold=threshold, exclude_seen=exclude_seen,
-                           users=users)
+    return evaluate_regimes(prepared, paths, split, k, threshold, (exclude_seen,), sample)[0]
 
 
 def group_protocol(
