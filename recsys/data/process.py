@@ -39,8 +39,8 @@ from recsys.data.splitting import SPLIT_NAMES, assign_splits, validate_split_set
 from recsys.errors import ConfigError, DataError
 
 __all__ = [
-    "INPUT_FILES", "STAGES", "Catalogue", "Progress", "PrepareSettings", "Processed", "build_report",
-    "dataset_fingerprint", "enrich_tracks", "input_paths", "process_inputs", "read_catalogue",
+    "INPUT_FILES", "STAGES", "Catalogue", "Progress", "PrepareSettings", "Processed", "assemble",
+    "build_report", "dataset_fingerprint", "enrich_tracks", "input_paths", "process_inputs", "read_catalogue",
     "rejected_frame",
     "Sanity",
     "check_sanity",
@@ -458,12 +458,13 @@ def process_inputs(
         }
     step(3)
 
-    rejected_counts = {"malformed": len(sessions.malformed), **cleaned.rejected_counts}
-    report = build_report(
+    return assemble(
         input_rows=sessions.input_rows,
         events=events,
-        rejected_counts=rejected_counts,
+        rejected=rejected_frame(cleaned.rejected, sessions.malformed),
+        rejected_counts={"malformed": len(sessions.malformed), **cleaned.rejected_counts},
         repaired_counts=cleaned.repaired_counts,
+        splits=splits,
         split_report=split_report,
         catalogue=catalogue,
         inputs=inputs,
@@ -472,11 +473,19 @@ def process_inputs(
         stage_seconds=stage_seconds,
         sanity=sanity,
     )
+
+
+def assemble(
+    *, rejected: pd.DataFrame, splits: dict[str, pa.Table], sanity: Sanity, **report: Any
+) -> Processed:
+    """Both engines' last step: the :func:`build_report` of ``report`` (its keyword arguments, with
+    ``sanity``) and the tables to write, the rejected rows and the split pairs among them."""
+    catalogue, events = report["catalogue"], report["events"]
     return Processed(
-        report=report,
-        inputs=inputs,
+        report=build_report(**report, sanity=sanity),
+        inputs=report["inputs"],
         events=events,
-        rejected=rejected_frame(cleaned.rejected, sessions.malformed),
+        rejected=rejected,
         splits=splits,
         tracks=enrich_tracks(catalogue.tracks, catalogue.artists),
         users=catalogue.users,

@@ -37,9 +37,8 @@ from recsys.data.process import (
     PrepareSettings,
     Processed,
     Progress,
-    build_report,
+    assemble,
     check_sanity,
-    enrich_tracks,
     read_catalogue,
     rejected_frame,
 )
@@ -131,11 +130,13 @@ def process_inputs_spark(
     finally:
         read.parsed.unpersist()
 
-    report = build_report(
+    return assemble(
         input_rows=read.input_rows,
         events=events,
+        rejected=rejected_frame(rejected, read.malformed),
         rejected_counts={"malformed": len(read.malformed), **rule_counts},
         repaired_counts={"user_from_session": repaired},
+        splits=splits,
         split_report=split_report,
         catalogue=catalogue,
         inputs=inputs,
@@ -143,17 +144,6 @@ def process_inputs_spark(
         skip_malformed=skip_malformed,
         stage_seconds=stage_seconds,
         sanity=sanity,
-    )
-    return Processed(
-        report=report,
-        inputs=inputs,
-        events=events,
-        rejected=rejected_frame(rejected, read.malformed),
-        splits=splits,
-        tracks=enrich_tracks(catalogue.tracks, catalogue.artists),
-        users=catalogue.users,
-        artists=catalogue.artists,
-        flagged=sanity.flagged,
     )
 
 
