@@ -136,3 +136,21 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def wait_idle(page: object, timeout: float = 90_000) -> None:
+    """Wait until Streamlit has finished running the script (no running indicator)."""
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)  # type: ignore[attr-defined]
+
+
+def ensure_small_wmf(app: LiveApp) -> None:
+    """Give the live app a small WMF model (8 epochs, 16 factors) when it has none: the Group builder's
+    side-by-side view and its explanations need one."""
+    from recsys.app.training import train_and_save
+    from recsys.data.prepared import load_prepared
+    from recsys.models import create_model
+
+    wmf = app.data.models / "wmf.pt"
+    if not wmf.exists():
+        prepared = load_prepared(app.data.data / "processed" / "demo")
+        train_and_save(create_model("wmf", embedding_dim=16, epochs=8), prepared, wmf)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import LiveApp, screenshot, serve
+from tests.browser.conftest import LiveApp, screenshot, serve, wait_idle
 from tests.pages.conftest import DemoRoot, build_demo_root
 
 pytestmark = pytest.mark.browser
@@ -43,15 +43,10 @@ def multi_app(browser_ready: None, tmp_path_factory: pytest.TempPathFactory) -> 
     yield from serve(DemoRoot(data=root.data, models=root.models), tmp_path_factory)
 
 
-def _wait_idle(page: object, timeout: float = 90_000) -> None:
-    """Wait until Streamlit has finished running the script (no running indicator)."""
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)  # type: ignore[attr-defined]
-
-
 def _open(page: object, url: str) -> None:
     page.goto(url)  # type: ignore[attr-defined]
     page.locator('[data-testid="stSidebar"]').get_by_text("Dataset", exact=True).wait_for()  # type: ignore[attr-defined]
-    _wait_idle(page)
+    wait_idle(page)
 
 
 def _main_text(page: object) -> str:
@@ -81,13 +76,13 @@ def test_the_dataset_stays_in_the_url_across_pages_and_reloads(multi_app: LiveAp
     _pick_dataset(page, "rel1")
     expect(page).to_have_url(re.compile(r"[?&]dataset=rel1"))
     expect(page.locator('[data-testid="stMetric"]').first).to_contain_text("rel1")
-    _wait_idle(page)
+    wait_idle(page)
     # from page to page the dataset stays in the address and on screen
     _nav(page, "Data")
     expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible()
     expect(page).to_have_url(re.compile(r"/Data\?dataset=rel1"))
     expect(page.get_by_text(re.compile(r"^Dataset rel1"))).to_be_visible()
-    _wait_idle(page)
+    wait_idle(page)
     # a reload (or the same link sent to a colleague) opens the same dataset
     page.reload()  # type: ignore[attr-defined]
     expect(page.get_by_text(re.compile(r"^Dataset rel1"))).to_be_visible()
@@ -153,6 +148,6 @@ def test_structure_free_release_shows_the_banner_on_the_group_builder(multi_app:
     expect(page.get_by_text(re.compile(r"against [0-9.]+ for a random list"))).to_be_visible()
     page.get_by_role("button", name=re.compile("^Random")).click()  # type: ignore[attr-defined]
     expect(page.get_by_text(re.compile(r"tracks are on both lists"))).to_be_visible()
-    _wait_idle(page)
+    wait_idle(page)
     expect(banner).to_be_visible()  # still there above the playlists
     screenshot(page, "group-builder-no-structure")

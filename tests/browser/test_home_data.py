@@ -6,14 +6,9 @@ import re
 
 import pytest
 
-from tests.browser.conftest import LiveApp, screenshot
+from tests.browser.conftest import LiveApp, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
-
-
-def _wait_idle(page: object) -> None:
-    """Wait until Streamlit has finished running the script (no running indicator)."""
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=60_000)  # type: ignore[attr-defined]
 
 
 def test_home_then_data_page(live_app: LiveApp, browser_page: object) -> None:
@@ -27,13 +22,13 @@ def test_home_then_data_page(live_app: LiveApp, browser_page: object) -> None:
     expect(page.get_by_text("prepared", exact=True).first).to_be_visible()
     expect(page.get_by_role("tab", name="Upload files")).to_be_visible()
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
-    _wait_idle(page)
+    wait_idle(page)
     screenshot(page, "home")
 
     page.get_by_role("link", name=re.compile(r"^Data$")).first.click()
     expect(page.get_by_text(re.compile(r"Signal check: structured"))).to_be_visible()
     expect(page.locator('[data-testid="stMetric"]').first).to_be_visible()
-    _wait_idle(page)
+    wait_idle(page)
     # the signal card's small charts are drawn
     expect(page.locator(".js-plotly-plot").nth(2)).to_be_visible()
     screenshot(page, "data")

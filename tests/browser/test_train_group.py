@@ -8,20 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import LiveApp, screenshot
+from tests.browser.conftest import LiveApp, ensure_small_wmf, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
-
-def _wait_idle(page: object, timeout: float = 90_000) -> None:
-    """Wait until Streamlit has finished running the script (no running indicator)."""
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)  # type: ignore[attr-defined]
-
 
 def _set_number(page: object, label: str, value: int) -> None:
     box = page.get_by_role("spinbutton", name=label, exact=True)  # type: ignore[attr-defined]
     box.fill(str(value))
     box.press("Enter")
-    _wait_idle(page)
+    wait_idle(page)
 
 
 def _points(page: object) -> int:
@@ -42,14 +37,14 @@ def test_live_training_chart_grows_then_stops(live_app: LiveApp, browser_page: o
     page = browser_page
     page.goto(f"{live_app.url}/Train")  # type: ignore[attr-defined]
     expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
-    _wait_idle(page)
+    wait_idle(page)
     _set_number(page, "embedding dim", 8)
     # far more epochs than the test waits for: it runs until Stop
     _set_number(page, "epochs", EPOCHS)
     name_box = page.get_by_role("textbox", name="Save as")  # type: ignore[attr-defined]
     name_box.fill("browser-wmf")
     name_box.press("Enter")
-    _wait_idle(page)
+    wait_idle(page)
     page.get_by_role("button", name=re.compile("Start training")).click()  # type: ignore[attr-defined]
 
     # the fragment re-draws every second: the number of plotted points rises while training runs
@@ -73,7 +68,7 @@ def test_live_training_chart_grows_then_stops(live_app: LiveApp, browser_page: o
     page.get_by_role("button", name=re.compile("Stop")).click()  # type: ignore[attr-defined]
     stopped = page.get_by_text(re.compile(rf"browser-wmf \(wmf\): epoch \d+/{EPOCHS} · stopped"))  # type: ignore[attr-defined]
     expect(stopped.first).to_be_visible()
-    _wait_idle(page)
+    wait_idle(page)
     # the saved-models table (a canvas grid; its cells are in the DOM for accessibility) lists it
     expect(page.locator("td", has_text=re.compile(r"^browser-wmf$"))).to_have_count(1)
     assert (live_app.data.models / "browser-wmf.pt").is_file()
@@ -83,25 +78,18 @@ def test_live_training_chart_grows_then_stops(live_app: LiveApp, browser_page: o
 def test_group_builder_two_lists(live_app: LiveApp, browser_page: object) -> None:
     from playwright.sync_api import expect
 
-    from recsys.app.training import train_and_save
-    from recsys.data.prepared import load_prepared
-    from recsys.models import create_model
-
-    # the side-by-side view compares basic with WMF: give the live app a small WMF model
-    wmf = live_app.data.models / "wmf.pt"
-    if not wmf.exists():
-        prepared = load_prepared(live_app.data.data / "processed" / "demo")
-        train_and_save(create_model("wmf", embedding_dim=16, epochs=8), prepared, wmf)
+    # the side-by-side view compares basic with WMF
+    ensure_small_wmf(live_app)
 
     expect.set_options(timeout=90_000)
     page = browser_page
     page.set_viewport_size({"width": 1400, "height": 2150})  # type: ignore[attr-defined]
     page.goto(f"{live_app.url}/Group_builder")  # type: ignore[attr-defined]
     expect(page.get_by_role("heading", name="Group builder")).to_be_visible()
-    _wait_idle(page)
+    wait_idle(page)
     page.get_by_role("button", name=re.compile("Random")).click()  # type: ignore[attr-defined]
     expect(page.get_by_text(re.compile(r"tracks are on both lists"))).to_be_visible()
-    _wait_idle(page)
+    wait_idle(page)
     expect(page.get_by_role("heading", name="basic", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="wmf", exact=True)).to_be_visible()
     # the search table + the two lists, and each list's affinity heatmap with three member rows
