@@ -73,7 +73,7 @@ import numpy as np
 from recsys.errors import ConfigError
 from recsys.models.group_borda import borda_points
 from recsys.models.group_greedy import DEFAULT_GFAR_DEPTH, ep_fuzzda, fairness, gfar, weighted_mean
-from recsys.models.member_blocks import linear_values, member_scale, ranks
+from recsys.models.member_blocks import linear_values, member_scale, ranks, row_extremes
 
 __all__ = [
     "GroupResult",
@@ -282,13 +282,15 @@ def aggregate(
         Unknown strategy or option, ``n < 1``, a badly shaped or non-finite table, every track
         excluded, or bad weights (see :func:`check_weights`).
     """
-    raw, candidates = _check(scores, strategy, n, exclude, options)
+    raw, candidates, extremes = _check(scores, strategy, n, exclude, options)
     w = check_weights(weights, raw.shape[0], strategy)
     if strategy == "borda" or strategy in _PER_TRACK:
         # Borda ranks raw scores, the per-track strategies run over blocks of members
-        # (recsys.models.member_blocks): only the listed tracks need normalising here.
-        items, group, details = _rank(raw, None, candidates, strategy, n, options, w)
-        listed = _apply_scale(raw[:, items], *member_scale(raw, candidates))
+        # (recsys.models.member_blocks): only the listed tracks need normalising here, on the scale the
+        # strategy used (without candidates it is the extremes the check already took).
+        scale = member_scale(raw, candidates, extremes)
+        items, group, details = _rank(raw, None, candidates, strategy, n, options, w, scale)
+        listed = _apply_scale(raw[:, items], *scale)
     else:
         norm = normalise(raw, candidates)
         items, group, details = _rank(raw, norm, candidates, strategy, n, options, w)
@@ -322,7 +324,7 @@ def group_list(
     numpy.ndarray
         ``int64`` track indices, best first.
     """
-    raw, candidates = _check(scores, strategy, n, exclude, options)
+    raw, candidates, _ = _check(scores, strategy, n, exclude, options)
     w = check_weights(weights, raw.shape[0], strategy)
     norm = None if strategy == "borda" or strategy in _PER_TRACK else normalise(raw, candidates)
     return _rank(raw, norm, candidates, strategy, n, options, w)[0]
@@ -377,7 +379,8 @@ def check_weights(weights: Any, n_members: int, strategy: str = "average") -> np
 
 def _check(
     scores: np.ndarray, strategy: str, n: int, exclude: np.ndarray | None, options: dict[str, Any]
-) -> tuple[np.ndarray, np.ndarray | None]:
+) -> tuple[np.ndarray, np.ndarray | None, tuple[np.ndarray, np.ndarray]]:
+    """The table, the candidate mask (None: every track) and each member's :func:`row_extremes`."""
     if strategy not in STRATEGIES:
         raise ConfigError(f"unknown aggregation strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
     unknown = set(options) - _OPTIONS[strategy]
@@ -390,18 +393,19 @@ def _check(
         raise ConfigError(
             f"scores must be a (members, tracks) table with at least one member, got shape {raw.shape}"
         )
-    if not (np.isfinite(raw.min()) and np.isfinite(raw.max())):  # NaN propagates: no (m, n) mask
+    extremes = row_extremes(raw)  # NaN propagates into a row's minimum: no (m, n) mask
+    if not (np.isfinite(extremes[0]).all() and np.isfinite(extremes[1]).all()):
         raise ConfigError("member scores contain NaN or infinite values")
     n_items = raw.shape[1]
     if exclude is None:
-        return raw, None
+        return raw, None, extremes
     exclude = np.asarray(exclude, dtype=bool)
     if exclude.shape != (n_items,):
         raise ConfigError(f"exclude must be a bool mask of {n_items} tracks, got shape {exclude.shape}")
     candidates = ~exclude
     if not candidates.any():
         raise ConfigError("every track is excluded: nothing left to recommend")
-    return raw, candidates
+    return raw, candidates, extremes
 
 
 def _positive_int(options: dict[str, Any], name: str, default: int, strategy: str) -> int:
@@ -419,6 +423,7 @@ def _rank(
     n: int,
     options: dict[str, Any],
     weights: np.ndarray | None = None,
+    scale: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     details: dict[str, np.ndarray] = {}
     if strategy == "borda":
@@ -440,13 +445,13 @@ def _rank(
     if strategy == "average_without_misery":
         threshold = float(options.get("threshold", DEFAULT_VETO_THRESHOLD))
         # A member of weight 0 does not count, so they have no veto either (in linear_values).
-        avg, ok = linear_values(raw, strategy, candidates, weights, _apply_scale, threshold)
+        avg, ok = linear_values(raw, strategy, candidates, weights, _apply_scale, threshold, scale)
         assert ok is not None
         # Admissible tracks are shifted above every vetoed one (averages lie in [0, 1]).
         items = top_n(np.where(ok, avg + 2.0, avg), n, candidates)
         details["vetoed"] = ~ok[items]
         return items, avg[items], details
-    values = linear_values(raw, strategy, candidates, weights, _apply_scale)[0]
+    values = linear_values(raw, strategy, candidates, weights, _apply_scale, scale=scale)[0]
     items = top_n(values, n, candidates)
     return items, values[items], details
 

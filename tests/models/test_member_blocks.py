@@ -36,6 +36,58 @@ def test_ranks_on_ties_both_ways(monkeypatch, with_candidates) -> None:
             assert got.tolist() == _ranks_by_hand(table, items, candidates).tolist()
 
 
+@pytest.mark.parametrize("with_candidates", [False, True])
+def test_ranks_near_the_top_near_the_bottom_and_between_on_a_large_catalogue(
+    monkeypatch, with_candidates
+) -> None:
+    """20,000 tracks (the sampled estimate runs): per member, listed tracks pushed to the very top, to the
+    very bottom and left in the middle, tied with other tracks at both ends and across the edges of the
+    estimate, so every counting path (from the top, from the bottom, whole rows) meets ties."""
+    rng = np.random.default_rng(11)
+    m, n = 17, 20_000
+    s = rng.integers(0, 2_000, size=(m, n)).astype(np.float32)  # many ties everywhere
+    items = np.array([5, 19_990, 7_000, 12_345, 3, 10_000])
+    for member in range(m):
+        kind = member % 3
+        if kind == 0:  # the listed tracks lead, tied with a few others
+            s[member, items[:3]] = 5_000
+            s[member, [0, 1, 19_999]] = 5_000
+        elif kind == 1:  # the listed tracks trail, tied with a few others
+            s[member, items[:3]] = -5
+            s[member, [2, 19_998]] = -5
+        s[member, items[3]] = s[member, items[3] + 1]  # a tie at the neighbouring index
+    candidates = rng.random(n) < 0.7 if with_candidates else None
+    if candidates is not None:
+        candidates[items] = True
+        candidates[items[-1]] = False  # a listed non-candidate counts as -inf, tied with the others
+    want = _ranks_by_hand(s, items, candidates)
+    calls: list[bool] = []
+    real = member_blocks._count_near
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["from_top"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(member_blocks, "_count_near", spy)
+    for cells in (1 << 22, 3 * n):  # one block, and blocks of three members
+        monkeypatch.setattr(member_blocks, "RANK_CELLS", cells)
+        assert member_blocks.ranks(s, items, candidates).tolist() == want.tolist()
+    assert True in calls and False in calls  # both ends were counted from their side
+
+
+def test_row_extremes_are_each_members_min_and_max(monkeypatch) -> None:
+    rng = np.random.default_rng(3)
+    raw = rng.normal(size=(9, 1000)).astype(np.float32)
+    for cells in (1 << 17, 1000, 2500):
+        monkeypatch.setattr(member_blocks, "SCALE_CELLS", cells)
+        lo, hi = member_blocks.row_extremes(raw)
+        assert lo.tolist() == raw.min(axis=1).astype(np.float64).tolist()
+        assert hi.tolist() == raw.max(axis=1).astype(np.float64).tolist()
+    raw[4, 17] = np.nan
+    lo, hi = member_blocks.row_extremes(raw)
+    assert np.isnan(lo[4]) and np.isfinite(np.delete(lo, 4)).all()
+
+
 @pytest.mark.parametrize(
     "strategy", ["average", "least_misery", "most_pleasure", "multiplicative", "average_without_misery"]
 )
