@@ -31,7 +31,7 @@ from recsys.data.interactions import Interactions
 from recsys.data.prepared import Prepared
 from recsys.errors import ConfigError, ModelError, TrainingCancelled
 from recsys.evaluation.evaluate import evaluate_model
-from recsys.evaluation.validation import ndcg_validator
+from recsys.evaluation.validation import AUTO, auto_sample_size, ndcg_validator
 from recsys.fileio import file_lock
 from recsys.models.base import Recommender, TrainCallback
 from recsys.models.training import StopFlag
@@ -56,26 +56,30 @@ HEADLINE_METRICS: tuple[str, ...] = (
 """The metrics stored with every model, in the order the model tables show them."""
 
 
-DEFAULT_VAL_USERS = 2000
-"""Validation users the per-epoch NDCG@10 is measured on (a fixed, seeded sample; ``"all"``: every one).
+DEFAULT_VAL_USERS: int | str = AUTO
+"""Validation users the per-epoch NDCG@10 is measured on: ``"auto"``, a fixed, seeded sample of a
+twentieth of them, at least 50 and at most 2,000 (:func:`recsys.evaluation.validation.auto_sample_size`); a number
+sets the size, ``"all"`` measures every one.
 
 Per epoch this costs about ``users x tracks x factors`` multiply-adds plus a top-k per user, so a sample
-keeps an epoch's validation bounded whatever the number of users (50,000 users would cost 25 times as
-much every epoch); the final headline metrics, measured once, use every user."""
+keeps an epoch's validation a small share of the ALS update whatever the number of users (all 1,000 users
+of the release cost as much as the update; 50,000 users would cost 25 times what 2,000 do); the final
+headline metrics, measured once, use every user."""
 
 
-def val_users_setting(value: int | str | None) -> int | None:
-    """The per-epoch validation sample size from a setting: a positive integer, or ``"all"`` / None.
+def val_users_setting(value: int | str | None) -> int | str | None:
+    """The per-epoch validation sample size from a setting: a positive integer, ``"auto"``, or
+    ``"all"`` / None.
 
     Parameters
     ----------
     value : int, str or None
-        ``2000``, ``"2000"``, ``"all"`` (any case) or None.
+        ``2000``, ``"2000"``, ``"auto"``, ``"all"`` (any case) or None.
 
     Returns
     -------
-    int or None
-        The sample size; None for every validation user.
+    int, str or None
+        The sample size; ``"auto"``; None for every validation user.
 
     Raises
     ------
@@ -84,15 +88,17 @@ def val_users_setting(value: int | str | None) -> int | None:
     """
     if value is None or (isinstance(value, str) and value.strip().lower() == "all"):
         return None
+    if isinstance(value, str) and value.strip().lower() == AUTO:
+        return AUTO
     if isinstance(value, str):
         try:
             value = int(value.strip())
         except ValueError:
             raise ConfigError(
-                f"validation users must be a positive integer or 'all', got {value!r}"
+                f"validation users must be a positive integer, 'auto' or 'all', got {value!r}"
             ) from None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"validation users must be a positive integer or 'all', got {value!r}")
+        raise ConfigError(f"validation users must be a positive integer, 'auto' or 'all', got {value!r}")
     return int(value)
 
 
@@ -172,15 +178,17 @@ def fit_and_save(
         :func:`recsys.evaluation.validation.ndcg_validator` on ``val_users`` users.
     val_users : int, str or None
         Size of the fixed, seeded sample of validation users the default per-epoch NDCG@10 is measured
-        on (:data:`DEFAULT_VAL_USERS`); ``"all"`` or None for every one (see :func:`val_users_setting`).
-        Each epoch's ``val_users`` in ``history`` is the number actually measured.
+        on (:data:`DEFAULT_VAL_USERS`: ``"auto"``); ``"all"`` or None for every one (see
+        :func:`val_users_setting`). Each epoch's ``val_users`` in ``history`` is the number actually
+        measured.
 
     Returns
     -------
     dict
         ``model`` (path, or ``None`` when stopped and not saved), ``kind``, ``config``, ``seconds`` (the
         fit's wall time), ``epochs``, ``history``, ``metrics``, ``fingerprint``, ``stopped``,
-        ``val_users`` (the sample setting: a number or ``"all"``), ``final_seconds`` (the headline
+        ``val_users`` (the sample setting: a number, the one ``"auto"`` settled on, or ``"all"``),
+        ``final_seconds`` (the headline
         metrics' evaluation of every validation user, after the fit).
 
     Raises
@@ -203,6 +211,8 @@ def fit_and_save(
             model, train, val, out, fingerprint=fingerprint, callback=callback, stop=stop,
             save_on_stop=save_on_stop, validate=validate,
         )
+    if sample == AUTO:  # the number the validator settled on; before any validation, the largest it can be
+        sample = getattr(validate, "sample_size", None) or auto_sample_size(train.n_users)
     return {**report, "val_users": "all" if sample is None else sample}
 
 
@@ -273,7 +283,8 @@ def train_and_save(
 ) -> dict[str, Any]:
     """:func:`fit_and_save` on a prepared dataset's train split (validating on val).
 
-    ``val_users`` is :func:`fit_and_save`'s: the per-epoch validation sample (a number or ``"all"``).
+    ``val_users`` is :func:`fit_and_save`'s: the per-epoch validation sample (a number, ``"auto"`` or
+    ``"all"``).
 
     Returns
     -------

@@ -71,14 +71,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_engine_arguments(parser, "wmf only: Spark MLlib's ALS, saved as an ordinary WMF model file")
     parser.add_argument("--out", type=Path, help="model file to write (default model_files/<kind>.pt)")
     parser.add_argument(
-        "--val-users", type=_val_users, default=DEFAULT_VAL_USERS, metavar="N|all",
-        help=f"validation users the per-epoch NDCG@10 is measured on: a fixed seeded sample of N "
-             f"(default {DEFAULT_VAL_USERS}) or all; the final metrics always use every user",
+        "--val-users", type=_val_users, default=DEFAULT_VAL_USERS, metavar="N|auto|all",
+        help="validation users the per-epoch NDCG@10 is measured on: a fixed seeded sample of N, auto "
+             "(the default: a twentieth of them, at least 50 and at most 2,000) or all; the final metrics "
+             "always use every user",
     )
 
 
 def _val_users(text: str) -> int | str:
-    """argparse type of ``--val-users``: a positive integer or ``all`` (a usage error otherwise)."""
+    """argparse type of ``--val-users``: a positive integer, ``auto`` or ``all`` (a usage error otherwise)."""
     try:
         value = val_users_setting(text)
     except ConfigError as exc:

@@ -132,6 +132,12 @@ class FactorIndex:
         """Number of tracks."""
         return int(self.y.shape[0])
 
+    @property
+    def went_dense(self) -> bool:
+        """Whether a first pass left most of its users unsettled, so later blocks scored every track (a
+        small catalogue: the index saves nothing there, and a caller asking again may skip it)."""
+        return self._dense
+
     def top_k(self, rows: np.ndarray, k: int, exclude: sp.spmatrix | sp.sparray | None = None) -> np.ndarray:
         """Each user's ``k`` best tracks, exactly as :func:`~recsys.evaluation.ranking.top_k` of the full
         scores would list them.

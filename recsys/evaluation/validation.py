@@ -7,12 +7,18 @@ the discovery regime (:func:`recsys.evaluation.evaluate_model` with ``exclude_se
 training are removed from the ranking and from the relevant set, and only users left with a relevant
 track count. There is therefore one NDCG in the project, whether read on a training curve or in a report.
 
-An epoch must stay cheap on a large dataset, so by default the metric is taken on a fixed, seeded sample
-of at most 2000 of those users (the training driver's ``val_users`` setting; None: all); every epoch (and
-every fit on the same matrices) sees the same users, so the curve moves only because the model does. A
-factor model's lists come from the exact pruned top-k of :mod:`recsys.evaluation.factor_topk` (at
-50,000 x 100,000 a user's top-10 needs about 1% of the tracks); other models' blocks are scored into one
-buffer kept for the fit. Memory is bounded by ``block x n_items`` floats either way.
+An epoch must stay cheap, so by default (``sample_users="auto"``) the metric is taken on a fixed,
+seeded sample of those users: a twentieth of them, at least 50 and at most 2,000 (:func:`auto_sample_size`;
+a number sets the size, None measures all). Every epoch (and every fit on the same matrices) sees the
+same users, so the curve moves only because the model does. Why a share and a cap: ranking every track
+for a user costs ``tracks x factors`` multiply-adds, against an ALS update that grows with the users and
+the stored pairs; on the 1,000-user release (22,000 tracks) measuring every user cost as much as the
+update itself, and 2,000 users at 50,000 x 100,000 cost about a tenth of it.
+
+A factor model's lists come from the exact pruned top-k of :mod:`recsys.evaluation.factor_topk` (at
+50,000 x 100,000 a user's top-10 needs about 1% of the tracks); once an epoch shows the index scoring the
+whole catalogue anyway (a small one), later epochs score it directly. Other models' blocks are scored
+into one buffer kept for the fit. Memory is bounded by ``block x n_items`` floats either way.
 """
 
 from __future__ import annotations
@@ -33,7 +39,29 @@ if TYPE_CHECKING:
     # Type names only (as in evaluate.py): the validator runs no model code, it is handed a scorer.
     from recsys.models.base import RowScorer, Validator
 
-__all__ = ["ndcg_validator", "validation_users"]
+__all__ = ["AUTO", "auto_sample_size", "ndcg_validator", "validation_users"]
+
+
+AUTO = "auto"
+"""The default sample setting: :func:`auto_sample_size` of the users that qualify."""
+
+_SHARE, _FLOOR, _CAP = 20, 50, 2000
+
+
+def auto_sample_size(eligible: int) -> int:
+    """The ``"auto"`` sample: a twentieth of the ``eligible`` users, at least 50 and at most 2,000.
+
+    Parameters
+    ----------
+    eligible : int
+        Users with a relevant validation track not heard in training.
+
+    Returns
+    -------
+    int
+        The sample size (at least ``eligible`` below 50 users: everyone is measured).
+    """
+    return min(_CAP, max(_FLOOR, -(-int(eligible) // _SHARE)))
 
 
 @dataclass(frozen=True)
@@ -45,31 +73,35 @@ class _Prepared:
     data: EvalData
     rows: np.ndarray
     buffer: list[np.ndarray]  # the block buffer, allocated at the first epoch and reused by the others
+    dense: list[bool]  # set once the factor index scored the whole catalogue: later epochs skip it
 
 
-def _sample(rows: np.ndarray, sample_users: int | None, seed: int) -> np.ndarray:
-    """``sample_users`` of ``rows`` (all when fewer or None), seeded, in ascending order."""
-    if sample_users is None or len(rows) <= sample_users:
+def _sample(rows: np.ndarray, sample_users: int | str | None, seed: int) -> np.ndarray:
+    """``sample_users`` of ``rows`` (all when fewer or None; ``"auto"``: :func:`auto_sample_size`),
+    seeded, in ascending order."""
+    if sample_users == AUTO:
+        sample_users = auto_sample_size(len(rows))
+    if sample_users is None or len(rows) <= int(sample_users):
         return rows
     chosen = np.random.default_rng(seed).choice(len(rows), size=sample_users, replace=False)
     return rows[np.sort(chosen)]
 
 
 def _prepare(
-    train: Interactions, val: Interactions, *, threshold: float, sample_users: int | None, seed: int
+    train: Interactions, val: Interactions, *, threshold: float, sample_users: int | str | None, seed: int
 ) -> _Prepared:
     data = prepare_truth(train, val, threshold=threshold, exclude_seen=True)
-    return _Prepared(train, val, data, _sample(data.rows, sample_users, seed), [])
+    return _Prepared(train, val, data, _sample(data.rows, sample_users, seed), [], [False])
 
 
-def _check(k: int, sample_users: int | None, block: int) -> None:
+def _check(k: int, sample_users: int | str | None, block: int) -> None:
     def positive(value: object) -> bool:
         return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
 
     if not positive(k):
         raise ConfigError(f"k must be a positive integer, got {k!r}")
-    if sample_users is not None and not positive(sample_users):
-        raise ConfigError(f"sample_users must be a positive integer or None, got {sample_users!r}")
+    if sample_users is not None and sample_users != AUTO and not positive(sample_users):
+        raise ConfigError(f"sample_users must be a positive integer, 'auto' or None, got {sample_users!r}")
     if not positive(block):
         raise ConfigError(f"block must be a positive integer, got {block!r}")
 
@@ -89,7 +121,7 @@ def validation_users(
     val: Interactions,
     *,
     threshold: float = 1.0,
-    sample_users: int | None = 2000,
+    sample_users: int | str | None = AUTO,
     seed: int = 0,
 ) -> np.ndarray:
     """The training rows :func:`ndcg_validator` measures on, for the same settings.
@@ -102,8 +134,9 @@ def validation_users(
         The validation split, on ``train``'s indices or realigned by id.
     threshold : float
         A validation pair is relevant when its score is ``>= threshold``.
-    sample_users : int or None
-        At most this many users, drawn once with ``seed``; None: every eligible user.
+    sample_users : int, "auto" or None
+        At most this many users, drawn once with ``seed``; ``"auto"``: :func:`auto_sample_size` of the
+        eligible users; None: every eligible user.
     seed : int
         Seed of the sample.
 
@@ -119,7 +152,7 @@ def validation_users(
 def ndcg_validator(
     k: int = 10,
     *,
-    sample_users: int | None = 2000,
+    sample_users: int | str | None = AUTO,
     seed: int = 0,
     threshold: float = 1.0,
     block: int = 512,
@@ -130,8 +163,9 @@ def ndcg_validator(
     ----------
     k : int
         List length.
-    sample_users : int or None
-        When more users qualify, measure a fixed sample of this many (drawn with ``seed``); None: all.
+    sample_users : int, "auto" or None
+        When more users qualify, measure a fixed sample of this many (drawn with ``seed``);
+        ``"auto"``: :func:`auto_sample_size` of those users; None: all.
     seed : int
         Seed of the sample.
     threshold : float
@@ -149,28 +183,51 @@ def ndcg_validator(
     Raises
     ------
     ConfigError
-        ``k``, ``sample_users`` or ``block`` is not a positive integer.
+        ``k`` or ``block`` is not a positive integer, or ``sample_users`` is neither that, ``"auto"``
+        nor None.
 
     Examples
     --------
     >>> model.fit(train, val=val, validate=ndcg_validator())  # doctest: +SKIP
     """
     _check(k, sample_users, block)
-    name = f"val_ndcg@{k}"
-    # One entry: a fit validates on one (train, val) pair; identity, not equality, is the cheap check,
-    # and keeping the objects themselves (not their ids) means a freed id can never be mistaken for them.
-    cache: list[_Prepared] = []
+    return _NdcgValidate(k, sample_users, seed, threshold, block)
 
-    def validate(scorer: RowScorer, train: Interactions, val: Interactions) -> dict[str, float]:
+
+class _NdcgValidate:
+    """The validator :func:`ndcg_validator` returns; ``sample_size`` is the sample it settled on (the
+    number for ``"auto"``, None for all), known once it has seen its ``(train, val)`` pair."""
+
+    def __init__(
+        self, k: int, sample_users: int | str | None, seed: int, threshold: float, block: int
+    ) -> None:
+        self.k, self.seed, self.threshold, self.block = k, seed, threshold, block
+        self.sample_users = sample_users
+        self.name = f"val_ndcg@{k}"
+        self.sample_size = sample_users if isinstance(sample_users, int) else None
+        # One entry: a fit validates on one (train, val) pair; identity, not equality, is the cheap
+        # check, and keeping the objects themselves (not their ids) means a freed id can never be
+        # mistaken for them.
+        self._cache: list[_Prepared] = []
+
+    def _prepared(self, train: Interactions, val: Interactions) -> _Prepared:
+        cache = self._cache
         if not cache or cache[0].train is not train or cache[0].val is not val:
-            cache[:] = [_prepare(train, val, threshold=threshold, sample_users=sample_users, seed=seed)]
-        prepared = cache[0]
-        rows, data = prepared.rows, prepared.data
+            cache[:] = [_prepare(train, val, threshold=self.threshold, sample_users=self.sample_users,
+                                 seed=self.seed)]  # fmt: skip
+            if self.sample_users == AUTO:
+                self.sample_size = auto_sample_size(len(cache[0].data.rows))
+        return cache[0]
+
+    def __call__(self, scorer: RowScorer, train: Interactions, val: Interactions) -> dict[str, float]:
+        prepared = self._prepared(train, val)
+        rows, data, k, block = prepared.rows, prepared.data, self.k, self.block
         if len(rows) == 0:
-            return {name: float("nan"), "val_users": 0.0}
+            return {self.name: float("nan"), "val_users": 0.0}
         total = 0.0
-        # the factors changed since the last epoch: a fresh index (sorting the track norms is cheap)
-        index = factor_index(scorer)
+        # the factors changed since the last epoch: a fresh index (sorting the track norms is cheap),
+        # unless an earlier epoch's index found it had to score every track anyway
+        index = None if prepared.dense[0] else factor_index(scorer)
         for start in range(0, len(rows), block):
             sel = rows[start : start + block]
             exclude = data.seen[sel] if data.seen is not None else None
@@ -179,6 +236,6 @@ def ndcg_validator(
             else:
                 top = top_k(_score(scorer, sel, prepared, block, train.n_items), k, exclude, in_place=True)
             total += float(np.sum(ndcg_at_k(top, data.relevant[sel], k)))
-        return {name: total / len(rows), "val_users": float(len(rows))}
-
-    return validate
+        if index is not None and index.went_dense:
+            prepared.dense[0] = True
+        return {self.name: total / len(rows), "val_users": float(len(rows))}

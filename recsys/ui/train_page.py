@@ -152,7 +152,8 @@ def running_job(name: str) -> jobs.TrainingJob | None:
 
 
 def val_users_input(page: str) -> int | str:
-    """How many validation users the live NDCG@10 is measured on each epoch (0 in the box: all).
+    """How many validation users the live NDCG@10 is measured on each epoch: automatic (the default),
+    all of them, or a number.
 
     Parameters
     ----------
@@ -162,16 +163,20 @@ def val_users_input(page: str) -> int | str:
     Returns
     -------
     int or str
-        A number of users, or ``"all"``, for :func:`start_training`.
+        ``"auto"``, ``"all"`` or a number of users, for :func:`start_training`.
     """
-    value = st.number_input(
-        "Validation users per epoch", min_value=0, value=training.DEFAULT_VAL_USERS, step=500,
-        key=key(page, "val_users"),
-        help="The live validation NDCG@10 is measured after every epoch on a fixed, seeded sample of this "
-             "many validation users (0: all of them), so an epoch stays cheap on a large release. The "
-             "final metrics stored with the model always use every validation user.",
+    choices = {"Automatic: a twentieth, 50 to 2,000": "auto", "All": "all", "A number of users": "number"}
+    choice = st.selectbox(
+        "Validation users per epoch", list(choices), key=key(page, "val_users_mode"),
+        help="The live validation NDCG@10 is measured after every epoch on a fixed, seeded sample of the "
+             "validation users, so an epoch stays cheap on a large release: automatically a twentieth of "
+             "them (at least 50, at most 2,000), all of them, or the number you give. The final metrics "
+             "stored with the model always use every validation user.",
     )  # fmt: skip
-    return "all" if int(value) == 0 else int(value)
+    if choices[choice] != "number":
+        return choices[choice]
+    value = st.number_input("Users per epoch", min_value=1, value=2000, step=500, key=key(page, "val_users"))
+    return int(value)
 
 
 def start_training(

@@ -11,6 +11,7 @@ import pytest
 from recsys.app import jobs, training
 from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError
+from recsys.evaluation import validation
 from recsys.evaluation.validation import validation_users
 from recsys.models import create_model
 
@@ -27,15 +28,19 @@ def split() -> tuple[Interactions, Interactions]:
 
 
 @pytest.mark.parametrize(
-    ("value", "want"), [(2000, 2000), ("15", 15), (" all ", None), ("ALL", None), (None, None)]
+    ("value", "want"),
+    [
+        (2000, 2000), ("15", 15), (" all ", None), ("ALL", None), (None, None), ("auto", "auto"),
+        (" Auto", "auto"),
+    ],
 )
-def test_val_users_setting_reads_numbers_and_all(value, want) -> None:
+def test_val_users_setting_reads_numbers_auto_and_all(value, want) -> None:
     assert training.val_users_setting(value) == want
 
 
 @pytest.mark.parametrize("bad", [0, -3, "0", "some", 2.5, True, ""])
 def test_val_users_setting_names_a_bad_value(bad) -> None:
-    with pytest.raises(ConfigError, match="validation users must be a positive integer or 'all'"):
+    with pytest.raises(ConfigError, match="validation users must be a positive integer, 'auto' or 'all'"):
         training.val_users_setting(bad)
 
 
@@ -55,6 +60,34 @@ def test_the_sample_size_is_honoured_and_reported(split, tmp_path: Path) -> None
     assert small["metrics"]["final_users"] == every["metrics"]["final_users"] == eligible
     assert small["metrics"]["ndcg@10"] == every["metrics"]["ndcg@10"]
     assert small["final_seconds"] >= 0.0
+
+
+def test_auto_measures_a_twentieth_of_the_users_at_least_50_and_reports_the_number(
+    split, tmp_path: Path, monkeypatch
+) -> None:
+    train, val = split
+    eligible = len(validation_users(train, val, sample_users=None))
+    assert eligible > 50
+    # 80 users, 20 + of them eligible: a twentieth is under the floor of 50, so "auto" (the default)
+    # measures 50 of them
+    report = training.fit_and_save(create_model("wmf", epochs=2), train, val, tmp_path / "a.pt")
+    assert report["val_users"] == 50
+    assert [row["val_users"] for row in report["history"]] == [50.0, 50.0]
+    # with a floor of 1 the share decides: a twentieth of the eligible users, rounded up
+    monkeypatch.setattr(validation, "_FLOOR", 1)
+    share = -(-eligible // 20)
+    small = training.fit_and_save(
+        create_model("wmf", epochs=2), train, val, tmp_path / "b.pt", val_users="auto"
+    )
+    assert small["val_users"] == share
+    assert [row["val_users"] for row in small["history"]] == [float(share)] * 2
+    assert validation.auto_sample_size(eligible) == share
+
+
+def test_auto_sample_size_is_a_twentieth_between_50_and_2000() -> None:
+    assert [validation.auto_sample_size(n) for n in (0, 40, 1000, 1001, 5000, 39_980, 40_001, 50_000)] == [
+        50, 50, 50, 51, 250, 1999, 2000, 2000
+    ]
 
 
 def test_same_seed_same_sample_same_curve(split, tmp_path: Path) -> None:

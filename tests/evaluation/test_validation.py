@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from recsys.data.interactions import Interactions
 from recsys.errors import ConfigError
@@ -111,7 +112,8 @@ def test_another_split_is_prepared_afresh():
     a_train, a_val = _random_split(4)
     b_train, b_val = _random_split(5, n_users=30)
     scorer = _table_scorer(np.zeros((60, 80)))
-    a_users, b_users = len(validation_users(a_train, a_val)), len(validation_users(b_train, b_val))
+    a_users = len(validation_users(a_train, a_val, sample_users=None))
+    b_users = len(validation_users(b_train, b_val, sample_users=None))
     assert a_users != b_users
     assert validate(scorer, a_train, a_val)["val_users"] == a_users
     assert validate(scorer, b_train, b_val)["val_users"] == b_users
@@ -137,3 +139,43 @@ def test_no_user_to_measure_gives_nan():
 def test_bad_settings(settings, match):
     with pytest.raises(ConfigError, match=match):
         ndcg_validator(**settings)
+
+
+def test_a_factor_scorer_on_a_small_catalogue_goes_dense_once_and_stays_the_same(monkeypatch):
+    """60 users x 2,000 tracks and random factors: the factor index's first pass (256 tracks) settles few
+    users, so after the first epoch the validator scores the catalogue directly, with the same value."""
+    from recsys.evaluation import validation
+    from recsys.models.factor_scoring import FactorScorer
+
+    train, val = _random_split(6, n_items=2000)
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(train.n_users, 8, generator=gen), torch.randn(train.n_items, 8, generator=gen)
+    built: list = []
+    real = validation.factor_index
+
+    def counted(source):
+        index = real(source)
+        built.append(index)
+        return index
+
+    monkeypatch.setattr(validation, "factor_index", counted)
+    validate = ndcg_validator(sample_users=None)
+    scorer = FactorScorer(x, y)
+    first = validate(scorer, train, val)
+    assert len(built) == 1 and built[0].went_dense
+    second = validate(scorer, train, val)
+    assert len(built) == 1  # no second index: the catalogue is scored directly
+    assert second == first
+    table = (x @ y.T).numpy()
+    plain = ndcg_validator(sample_users=None)(_table_scorer(table), train, val)
+    assert plain["val_ndcg@10"] == pytest.approx(first["val_ndcg@10"], rel=1e-12)
+
+
+def test_auto_sample_is_the_whole_small_split_and_the_default():
+    train, val = _random_split(2, n_users=40)
+    eligible = validation_users(train, val, sample_users=None)
+    assert 0 < len(eligible) < 50
+    assert np.array_equal(validation_users(train, val), eligible)  # under 50 users: everyone
+    assert np.array_equal(validation_users(train, val, sample_users="auto"), eligible)
+    with pytest.raises(ConfigError, match="'auto' or None"):
+        ndcg_validator(sample_users="some")
