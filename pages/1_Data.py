@@ -5,7 +5,7 @@ import streamlit as st
 
 from recsys import ui
 from recsys.app import charts
-from recsys.app.exploration import prepared_overlap, prepared_sparsity
+from recsys.app.exploration import stored_overlap, stored_sparsity
 
 PAGE = "data"
 
@@ -80,14 +80,14 @@ with sparsity_tab:
         split = st.segmented_control("Split", ["train", "val", "test"], default="train",
                                      key=ui.key(PAGE, "sparsity_split"))
         with ui.show_error("Could not draw the sparsity heatmap"):
-            matrix = ui.cached(prepared_sparsity, prepared, split or "train")
+            matrix = ui.cached(stored_sparsity, prepared, split or "train")
             st.plotly_chart(charts.sparsity_heatmap(matrix), key=ui.key(PAGE, "heatmap"))
 
 with overlap_tab:
     if overlap_tab.open:
         per_user = None
         with ui.show_error("Could not compute the overlap"):
-            pairs, per_user = ui.cached(prepared_overlap, prepared)
+            pairs, per_user = ui.cached(stored_overlap, prepared)
             left, right = st.columns(2)
             left.plotly_chart(charts.pair_overlap_chart(pairs), key=ui.key(PAGE, "pairs"))
             right.plotly_chart(charts.overlap_share_chart(per_user), key=ui.key(PAGE, "share"))

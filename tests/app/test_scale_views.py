@@ -228,3 +228,35 @@ def test_the_history_matrix_is_stored_and_read_back_equal(small: Prepared) -> No
         assert matrix.item_ids.dtype == expected.item_ids.dtype
     assert (Path(small.folder) / "stored" / "history" / "matrix.npz").is_file()
     assert gb.history_matrix(small).matrix.nnz == expected.matrix.nnz  # the page's source reads it
+
+
+@pytest.mark.parametrize("split", ["train", "val"])
+def test_the_sparsity_bins_are_stored_and_read_back_equal(small: Prepared, split: str, monkeypatch) -> None:
+    from recsys.app.exploration import prepared_sparsity, stored, stored_sparsity
+
+    built = stored_sparsity(small, split)
+    # read back without computing: the stored folder answers
+    monkeypatch.setattr(stored, "prepared_sparsity", lambda *a: pytest.fail("computed again"))
+    again = stored_sparsity(load_prepared(small.folder), split)
+    expected = prepared_sparsity(small, split)
+    for matrix in (built, again):
+        for name in ("counts", "cells", "user_edges", "track_edges", "user_order", "track_order"):
+            assert np.array_equal(getattr(matrix, name), getattr(expected, name)), name
+        assert (matrix.n_users, matrix.n_tracks, matrix.n_pairs) == (
+            expected.n_users, expected.n_tracks, expected.n_pairs
+        )
+    assert again.track_order.dtype == expected.track_order.dtype
+    assert expected.n_pairs > 0
+    assert (Path(small.folder) / "stored" / f"sparsity-{split}" / "bins.npz").is_file()
+
+
+def test_the_overlap_is_stored_and_read_back_equal(small: Prepared, monkeypatch) -> None:
+    from recsys.app.exploration import prepared_overlap, stored, stored_overlap
+
+    pairs, per_user = stored_overlap(small)
+    monkeypatch.setattr(stored, "prepared_overlap", lambda *a: pytest.fail("computed again"))
+    again_pairs, again_users = stored_overlap(load_prepared(small.folder))
+    want_pairs, want_users = prepared_overlap(small)
+    assert pairs == again_pairs == want_pairs and want_pairs.both > 0
+    pd.testing.assert_frame_equal(again_users, want_users)
+    pd.testing.assert_frame_equal(per_user, want_users)

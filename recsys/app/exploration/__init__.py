@@ -34,7 +34,13 @@ from recsys.app.exploration.overlap import (
 from recsys.app.exploration.overview import Overview, overview
 from recsys.app.exploration.sanity import SANITY_CHECKS, prepared_flagged_csv, sanity_table
 from recsys.app.exploration.sparsity import SparsityMatrix, prepared_sparsity, sparsity_matrix
-from recsys.app.exploration.stored import overview_cached, stored_history, stored_table
+from recsys.app.exploration.stored import (
+    overview_cached,
+    stored_history,
+    stored_overlap,
+    stored_sparsity,
+    stored_table,
+)
 from recsys.app.exploration.summary import (
     DatasetSummary,
     dataset_summary,
@@ -62,6 +68,8 @@ __all__ = [
     "overview",
     "overview_cached",
     "stored_history",
+    "stored_overlap",
+    "stored_sparsity",
     "stored_table",
     "pair_overlap",
     "prepared_overlap",

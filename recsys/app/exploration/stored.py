@@ -16,16 +16,19 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recsys.app.exploration.overlap import PairOverlap, prepared_overlap
 from recsys.app.exploration.overview import Overview, overview
+from recsys.app.exploration.sparsity import SparsityMatrix, prepared_sparsity
 from recsys.app.exploration.summary import DatasetSummary
 from recsys.data.interactions import Interactions
 from recsys.data.prepared import Prepared
 from recsys.fileio import staging_dir, swap_dir
 
-__all__ = ["FORMAT", "overview_cached", "stored_history", "stored_table"]
+__all__ = ["FORMAT", "overview_cached", "stored_history", "stored_overlap", "stored_sparsity", "stored_table"]
 
 T = TypeVar("T")
 
@@ -152,6 +155,71 @@ def stored_history(prepared: Prepared) -> Interactions:
         pd.DataFrame({"id": history.item_ids}).to_parquet(staged / "tracks.parquet", index=False)
 
     return _kept(prepared, "history", prepared.history, read, write)
+
+
+def stored_sparsity(prepared: Prepared, split: str = "train") -> SparsityMatrix:
+    """:func:`~recsys.app.exploration.sparsity.prepared_sparsity` of ``split`` (the page's default bins),
+    stored beside the prepared tables (``<prepared folder>/stored/sparsity-<split>/``) and read back while
+    the data's fingerprint is unchanged: binning 6 M pairs of 50,000 users took the Sparsity tab's first
+    open over 2 s, reading the bins back a tenth of that.
+
+    Parameters
+    ----------
+    prepared : recsys.data.prepared.Prepared
+        A prepared dataset (without a folder or a fingerprint nothing is stored).
+    split : str
+        ``train``, ``val`` or ``test``.
+
+    Returns
+    -------
+    SparsityMatrix
+        Equal to ``prepared_sparsity(prepared, split)``.
+    """
+    arrays = ("counts", "cells", "user_edges", "track_edges")
+
+    def read(target: Path) -> SparsityMatrix:
+        with np.load(target / "bins.npz", allow_pickle=False) as stored:
+            binned = {name: stored[name] for name in arrays}
+        sizes = json.loads((target / "sizes.json").read_text())
+        users = pd.read_parquet(target / "users.parquet")["id"].to_numpy()
+        tracks = pd.read_parquet(target / "tracks.parquet")["id"].to_numpy()
+        return SparsityMatrix(**binned, user_order=users, track_order=tracks, **sizes)
+
+    def write(matrix: SparsityMatrix, staged: Path) -> None:
+        np.savez(staged / "bins.npz", **{name: getattr(matrix, name) for name in arrays})
+        sizes = {name: int(getattr(matrix, name)) for name in ("n_users", "n_tracks", "n_pairs")}
+        (staged / "sizes.json").write_text(json.dumps(sizes))
+        pd.DataFrame({"id": matrix.user_order}).to_parquet(staged / "users.parquet", index=False)
+        pd.DataFrame({"id": matrix.track_order}).to_parquet(staged / "tracks.parquet", index=False)
+
+    return _kept(prepared, f"sparsity-{split}", lambda: prepared_sparsity(prepared, split), read, write)
+
+
+def stored_overlap(prepared: Prepared) -> tuple[PairOverlap, pd.DataFrame]:
+    """:func:`~recsys.app.exploration.overlap.prepared_overlap`, stored beside the prepared tables
+    (``<prepared folder>/stored/overlap/``) and read back while the data's fingerprint is unchanged
+    (the overlap tab's first open joined 8 M pairs: 2 s at 50,000 users).
+
+    Parameters
+    ----------
+    prepared : recsys.data.prepared.Prepared
+        A prepared dataset (without a folder or a fingerprint nothing is stored).
+
+    Returns
+    -------
+    tuple
+        Equal to ``prepared_overlap(prepared)``: the pair counts and the per-user table.
+    """
+    def read(target: Path) -> tuple[PairOverlap, pd.DataFrame]:
+        pairs = PairOverlap(**json.loads((target / "pairs.json").read_text()))
+        return pairs, pd.read_parquet(target / "per_user.parquet")
+
+    def write(value: tuple[PairOverlap, pd.DataFrame], staged: Path) -> None:
+        pairs, per_user = value
+        (staged / "pairs.json").write_text(json.dumps({k: int(v) for k, v in asdict(pairs).items()}))
+        per_user.to_parquet(staged / "per_user.parquet", index=False)
+
+    return _kept(prepared, "overlap", lambda: prepared_overlap(prepared), read, write)
 
 
 def _kept(
