@@ -58,8 +58,8 @@ HEADLINE_METRICS: tuple[str, ...] = (
 
 DEFAULT_VAL_USERS: int | str = AUTO
 """Validation users the per-epoch NDCG@10 is measured on: ``"auto"``, a fixed, seeded sample of a
-twentieth of them, at least 50 and at most 2,000 (:func:`recsys.evaluation.validation.auto_sample_size`); a number
-sets the size, ``"all"`` measures every one.
+twentieth of them, at least 50 and at most 2,000 (:func:`recsys.evaluation.validation.auto_sample_size`);
+a number sets the size, ``"all"`` measures every one.
 
 Per epoch this costs about ``users x tracks x factors`` multiply-adds plus a top-k per user, so a sample
 keeps an epoch's validation a small share of the ALS update whatever the number of users (all 1,000 users
