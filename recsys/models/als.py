@@ -36,11 +36,10 @@ right-hand side: ``rhs = -G^T o + sum_observed (c p - (c - 1) o_i) g_i``.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 import torch
+import torch.nn.functional as F
 
 from recsys.errors import TrainingError
 from recsys.models.als_plan import SidePlan, build_plan
@@ -238,27 +237,42 @@ def _sparse_cg(
     gathered ``(rows, L, f)`` copy of ``G`` is built and each step costs ``O(nnz f + rows f^2)``: the
     same work as ``implicit``'s CG, in a few large kernels. Step sizes are per row (it is one CG per row).
     """
-    shape = (plan.cg_rows.numel(), fixed.shape[0])
     conf_m1 = plan.conf_m1
     w = plan.target if offset is None else plan.target - conf_m1 * offset[plan.col]
-    pattern = _csr(plan, conf_m1, shape)
+    # One CSR tensor, built with the plan, whose values buffer each product overwrites: the sampled
+    # product writes into it (out= the pattern itself, so torch copies no pattern first) and is scaled
+    # in place. The sparse-dense product is an embedding-bag sum over the same pattern (row ``u`` sums
+    # ``value * G[col]`` over its cells): FBGEMM's kernel prefetches the gathered rows and took 21-25 ms
+    # at 2.8 M cells x 64 factors where MKL's CSR product took 60 (the larger share of a CG step).
+    pattern = plan.pattern
+    cell = pattern.values()
+    crow, col = pattern.crow_indices(), pattern.col_indices()
     fixed_t = fixed.T
 
     def at_cells(p: torch.Tensor) -> torch.Tensor:
-        return torch.sparse.sampled_addmm(pattern, p, fixed_t, beta=0.0).values()
+        torch.sparse.sampled_addmm(pattern, p, fixed_t, beta=0.0, out=pattern)
+        return cell
 
-    def apply(p: torch.Tensor) -> torch.Tensor:
-        out = torch.addmm(_csr(plan, at_cells(p).mul_(conf_m1), shape) @ fixed, p, a0)
+    def sparse_part() -> torch.Tensor:
+        return F.embedding_bag(
+            col, fixed, crow, mode="sum", per_sample_weights=cell, include_last_offset=True
+        )
+
+    def apply(p: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        at_cells(p).mul_(conf_m1)
+        torch.addmm(sparse_part(), p, a0, out=out)
         return out if lam is None else out.addcmul_(lam, p)
 
     # in-place updates: with many rows the (rows, f) vector work is a real share of a step
-    r = torch.addmm(_csr(plan, w - conf_m1 * at_cells(x), shape) @ fixed, x, a0, alpha=-1.0).add_(base)
+    torch.sub(w, at_cells(x).mul_(conf_m1), out=cell)
+    r = torch.addmm(sparse_part(), x, a0, alpha=-1.0).add_(base)
     if lam is not None:
         r.addcmul_(lam, x, value=-1.0)
     p = r.clone()
+    ap = torch.empty_like(r)
     rs = torch.linalg.vecdot(r, r)
     for _ in range(steps):
-        ap = apply(p)
+        apply(p, ap)
         denom = torch.linalg.vecdot(p, ap)
         alpha = torch.where(denom > 0, rs / denom.clamp_min(1e-30), 0.0).unsqueeze(1)
         x.addcmul_(alpha, p)
@@ -268,13 +282,6 @@ def _sparse_cg(
         p.mul_(beta).add_(r)
         rs = rs_new
     return x
-
-
-def _csr(plan: SidePlan, values: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
-    with warnings.catch_warnings():
-        # torch flags CSR tensors as beta once per process; the operations used here are long stable
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(plan.crow, plan.col, values, size=shape, check_invariants=False)
 
 
 class ALSTrainer:

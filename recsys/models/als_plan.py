@@ -8,12 +8,13 @@ share a batch (they are solved differently), and the rows the sparse CG solves a
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-__all__ = ["SidePlan", "build_plan"]
+__all__ = ["SidePlan", "build_plan", "csr_pattern"]
 
 _BATCH_ELEMENTS = 1 << 20  # padded cells x factors per batch: fastest of 2^16..2^23 on the benchmark (CPU)
 
@@ -47,6 +48,10 @@ class SidePlan:
         in place on a view of the output instead of a gathered copy.
     crow, col, conf_m1, target : torch.Tensor
         Those rows in CSR form (row pointers, column indices, ``c - 1``, ``c * p``) for the sparse CG.
+    pattern : torch.Tensor
+        The same rows as a sparse CSR tensor, built once: 32-bit indices where they fit (MKL's sparse
+        product takes no others, so 64-bit ones were converted at every product) and a values buffer
+        the sparse CG overwrites at every product (the plan is not safe to solve with from two threads).
     """
 
     n_rows: int
@@ -59,6 +64,7 @@ class SidePlan:
     col: torch.Tensor
     conf_m1: torch.Tensor
     target: torch.Tensor
+    pattern: torch.Tensor
 
 
 def build_plan(
@@ -144,16 +150,51 @@ def build_plan(
     cg_rows = np.flatnonzero(degree >= max(cut, 1))
     lens = degree[cg_rows]
     crow = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-    pos = np.repeat(indptr[cg_rows] - crow[:-1], lens) + np.arange(int(crow[-1]))
+    cg_prefix = bool(np.array_equal(cg_rows, np.arange(len(cg_rows))))
+    if cg_prefix and indptr[0] == 0:
+        # the CG rows lead (the trainer's degree order): their cells are a prefix, no gather needed
+        pos: slice | np.ndarray = slice(0, int(crow[-1]))
+    else:
+        pos = np.repeat(indptr[cg_rows] - crow[:-1], lens) + np.arange(int(crow[-1]))
+    col = np.array(np.asarray(indices, dtype=np.int64)[pos])  # a copy: the plan must not alias the caller's
     return SidePlan(
         n_rows=n_rows,
         n_cols=n_cols,
         empty=torch.as_tensor(empty.astype(np.int64), device=device),
         batches=batches,
         cg_rows=torch.as_tensor(cg_rows.astype(np.int64), device=device),
-        cg_prefix=bool(np.array_equal(cg_rows, np.arange(len(cg_rows)))),
+        cg_prefix=cg_prefix,
         crow=torch.as_tensor(crow, device=device),
-        col=torch.as_tensor(np.asarray(indices, dtype=np.int64)[pos], device=device),
+        col=torch.as_tensor(col, device=device),
         conf_m1=torch.as_tensor(conf_m1[pos], dtype=dtype, device=device),
         target=torch.as_tensor(target[pos], dtype=dtype, device=device),
+        pattern=csr_pattern(crow, col, (len(cg_rows), n_cols), device=device, dtype=dtype),
     )
+
+
+def csr_pattern(
+    crow: np.ndarray,
+    col: np.ndarray,
+    shape: tuple[int, int],
+    *,
+    device: torch.device | str,
+    dtype: torch.dtype,
+) -> torch.Tensor:
+    """A sparse CSR tensor of ``shape`` on ``(crow, col)`` with a zeroed values buffer, built once.
+
+    The indices are 32-bit when every index and the number of cells fit: MKL's sparse-dense product
+    (the CPU path of ``CSR @ dense``) takes only those and converted 64-bit ones at every call, and the
+    sampled product reads half the index bytes.
+    """
+    small = max(len(col), *shape) < np.iinfo(np.int32).max
+    index = torch.int32 if small else torch.int64
+    with warnings.catch_warnings():
+        # torch flags CSR tensors as beta once per process; the operations used here are long stable
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(
+            torch.as_tensor(crow, device=device).to(index),
+            torch.as_tensor(col, device=device).to(index),
+            torch.zeros(len(col), dtype=dtype, device=device),
+            size=shape,
+            check_invariants=False,
+        )
