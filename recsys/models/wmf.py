@@ -47,7 +47,7 @@ from recsys.models.base import Recommender, RowScorer, TrainCallback, Validator
 from recsys.models.factor_scoring import FactorScorer, scores_into
 from recsys.models.training import EarlyStopping, StopFlag
 from recsys.models.wmf_config import CONFIDENCES, SOLVERS, TRAINERS, WMFConfig
-from recsys.models.wmf_loss import penalty, weighted_cells, wmf_loss
+from recsys.models.wmf_loss import penalty, weighted_cells, wmf_losses
 
 __all__ = ["WMFConfig", "WMF", "TRAINERS", "SOLVERS", "CONFIDENCES"]
 
@@ -210,10 +210,13 @@ class WMF(Recommender):
                 trainer.epoch()
                 fit_seconds = time.perf_counter() - start
                 _check_finite(epoch, x, y, bu, bi)
-                metrics = {"train_loss": wmf_loss(x, y, cells, user_bias=bu, item_bias=bi, **ridge)}
+                # one call for both: the losses share all but their cells' sum
+                judged = [cells] if val is None or val_cells is None else [cells, val_cells]
+                losses = wmf_losses(x, y, judged, user_bias=bu, item_bias=bi, **ridge)
+                metrics = {"train_loss": losses[0]}
                 watched = None
                 if val is not None and val_cells is not None:
-                    metrics["val_loss"] = wmf_loss(x, y, val_cells, user_bias=bu, item_bias=bi, **ridge)
+                    metrics["val_loss"] = losses[1]
                     if validate is not None:
                         reported = validate(_scorer(x, y, bu, bi), train, val)
                         extra = {str(n): float(v) for n, v in reported.items()}
