@@ -63,6 +63,35 @@ def test_two_epoch_training_records_history_and_saves(models_copy: Path) -> None
     assert bool(saved.loc["tiny", "matches_data"]) is True
 
 
+@pytest.mark.parametrize(("choice", "number", "want"), [
+    ("Automatic: a twentieth, 50 to 2,000", None, "auto"), ("All", None, "all"),
+    ("A number of users", 30, 30),
+])
+def test_the_validation_sample_reaches_the_job(
+    models_copy: Path, monkeypatch: pytest.MonkeyPatch, choice: str, number: int | None, want: object
+) -> None:
+    seen: list[object] = []
+    real = jobs.start_training
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("val_users"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "start_training", spy)
+    at = page(PAGE).run()
+    assert at.selectbox(key="train.val_users_mode").value.startswith("Automatic")  # the default
+    at.selectbox(key="train.val_users_mode").set_value(choice).run()
+    assert (number is not None) == any(n.key == "train.val_users" for n in at.number_input)
+    if number is not None:
+        at.number_input(key="train.val_users").set_value(number)
+    at.number_input(key="train.wmf.epochs").set_value(1)
+    at.number_input(key="train.wmf.embedding_dim").set_value(4)
+    at.text_input(key="train.name.wmf").input(f"sample-{want}")
+    at.button(key="train.start").click().run()
+    assert not at.exception and not at.error
+    assert seen == [want]
+
+
 def test_second_tab_sees_the_running_job(models_copy: Path) -> None:
     import os
     import threading
