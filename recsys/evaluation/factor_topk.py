@@ -15,9 +15,10 @@ the float32 rounding of the products (the bound carries a margin for it).
 
 Why: the popular tracks have the large factors, and a user's 10th best score is far above what a
 long-tail track can reach. On the 50,000 x 100,000 generated set (64 factors) a user's top-10 needs on
-average 0.9% of the tracks (at most 2.5%), its top-30 1.7% (at most 4.3%), so the first pass over 1/16
+average 0.9% of the tracks (at most 2.5%), its top-30 1.7% (at most 4.3%), so the first pass over 1/32
 of the catalogue settles nearly everyone: validation and evaluation cost a few percent of the dense
-product. On a small catalogue (1,000 x 22,000) a user needs about 28% and the saving is smaller; the
+product (1/16 took a fifth longer for the validation's 2,000 users, 1/64 left too many for a second
+pass). On a small catalogue (1,000 x 22,000) a user needs about 28% and the saving is smaller; the
 doubling bounds the extra work at about twice what the user needs, and never above the dense product
 plus the first pass.
 """
@@ -38,8 +39,9 @@ from recsys.evaluation.ranking import top_k
 __all__ = ["FactorIndex", "factor_index"]
 
 # Relative margin on the bound for float32 rounding: a 64-term float32 dot product is within about
-# 64 * 6e-8 = 4e-6 of the exact one relative to |x| |y|, biases add their own rounding.
-_MARGIN = 1e-5
+# 64 * 6e-8 = 4e-6 of the exact one relative to |x| |y|, the norms (taken in float32: a float64 copy of
+# 100,000 x 64 factors cost more than the rest of the index) within about 2e-6 each, biases add their own.
+_MARGIN = 2e-5
 
 
 @dataclass
@@ -101,7 +103,7 @@ class FactorIndex:
         bu, bi : torch.Tensor, optional
             Biases, both or neither.
         first : int, optional
-            Tracks of the first pass (default ``max(256, I // 16)``).
+            Tracks of the first pass (default ``max(256, I // 32)``).
 
         Returns
         -------
@@ -113,15 +115,15 @@ class FactorIndex:
         if bu is not None and bi is not None:
             bu, bi = bu.detach().float().cpu(), bi.detach().float().cpu()
         n = y.shape[0]
-        norms = torch.linalg.vector_norm(y.double(), dim=1).numpy()
-        order = np.lexsort((np.arange(n), -norms)).astype(np.int64)
+        norms = torch.linalg.vector_norm(y, dim=1).double().numpy()
+        order = np.argsort(-norms, kind="stable").astype(np.int64)  # ties by index
         norm_at = np.append(norms[order], 0.0)
         if bi is None:
             bias_at = np.zeros(n + 1)
         else:
             b = bi.double().numpy()[order]
             bias_at = np.append(np.maximum.accumulate(b[::-1])[::-1], -np.inf)
-        start = max(256, n // 16) if first is None else int(first)
+        start = max(256, n // 32) if first is None else int(first)
         if start < 1:
             raise ConfigError(f"first must be a positive number of tracks, got {first!r}")
         scale = float(np.abs(bias_at[:-1]).max()) if n and bi is not None else 0.0
@@ -168,7 +170,7 @@ class FactorIndex:
             return out
         idx = torch.from_numpy(rows)
         xr = self.x.index_select(0, idx)
-        x_norm = torch.linalg.vector_norm(xr.double(), dim=1).numpy()
+        x_norm = torch.linalg.vector_norm(xr, dim=1).double().numpy()
         b_row = self.bu.index_select(0, idx) if self.bu is not None else None
         b_user = b_row.double().numpy() if b_row is not None else np.zeros(n_rows)
         # once a block has shown that most users are not settled by the first pass (a small catalogue:
