@@ -111,6 +111,7 @@ def test_linear_values_equal_the_whole_table_formulas(monkeypatch, strategy, wei
     }[strategy]
     for cells in (1 << 22, 600):  # the whole table at once, two members per block
         monkeypatch.setattr(member_blocks, "BLOCK_CELLS", cells)
+        monkeypatch.setattr(member_blocks, "SCALE_CELLS", cells)
         values, ok = member_blocks.linear_values(raw, strategy, candidates, weights, _apply_scale, 0.3)
         np.testing.assert_allclose(values, want, rtol=1e-12, atol=1e-15)
         if strategy == "average_without_misery":
