@@ -29,7 +29,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["LISTENING_EVENTS", "RULES", "CleanResult", "clean_events"]
+from recsys.data.splitting import user_time_key, user_time_order
+
+__all__ = ["LISTENING_EVENTS", "RULES", "CleanResult", "clean_events", "rejected_frame"]
 
 #: Event types that are a user listening to (or judging) a track; everything else is dropped.
 LISTENING_EVENTS: tuple[str, ...] = ("play", "skip", "like")
@@ -60,12 +62,17 @@ class CleanResult:
         Rule name -> rows removed, every rule present (zeros included), in :data:`RULES` order.
     repaired_counts : dict
         Repair name -> rows repaired (``user_from_session``).
+    order : numpy.ndarray or None
+        Indices of ``events`` ordered by (user, time, file position), the order the ``chrono`` split
+        ranks by (:func:`recsys.data.splitting.user_time_order`), for
+        :func:`~recsys.data.splitting.assign_splits`.
     """
 
     events: pa.Table
     rejected: pa.Table
     rejected_counts: dict[str, int]
     repaired_counts: dict[str, int]
+    order: np.ndarray | None = None
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
@@ -76,12 +83,12 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
         encoded = column.combine_chunks().dictionary_encode()
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    # int32 as stored (not int64): two fewer 80 MB arrays at 10 million rows
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     return codes, encoded.dictionary
 
 
 _NULL = np.iinfo(np.int64).min
-_PRIMES = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD)
 
 
 def _keys(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array | None]:
@@ -90,8 +97,28 @@ def _keys(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array | None]:
     if pa.types.is_integer(column.type):
         return column.fill_null(_NULL).to_numpy().astype(np.int64, copy=False), None
     codes, names = _codes(column)
+    codes = codes.astype(np.int64)
     codes[codes < 0] = _NULL
     return codes, names
+
+
+def _sorted_pairs(users: np.ndarray, stamps: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order of ``rows`` by (user, time, position) and, along it, whether each row has the (user,
+    time) of the next one. One packed key serves both where it exists (fewer row-sized arrays held)."""
+    row_users, row_stamps = users[rows], stamps[rows]
+    key = user_time_key(row_users, row_stamps)
+    if key is None:
+        order = user_time_order(row_users, row_stamps)
+        sorted_users = row_users[order]
+        same = sorted_users[1:] == sorted_users[:-1]
+        del sorted_users
+        sorted_stamps = row_stamps[order]
+        same &= sorted_stamps[1:] == sorted_stamps[:-1]
+        return order, same
+    del row_users, row_stamps
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    return order, key[1:] == key[:-1]
 
 
 def clean_events(table: pa.Table, track_ids: Iterable | pa.Array) -> CleanResult:
@@ -158,29 +185,19 @@ def clean_events(table: pa.Table, track_ids: Iterable | pa.Array) -> CleanResult
         repaired[needs] = found >= 0
     reject(needs & ~repaired, "null_user")
 
-    # Exact duplicates: a cheap 64-bit hash of the five fields finds the few candidate rows, and
-    # only those are compared field by field (so a hash collision can never drop a row).
+    # Exact duplicates share their user and timestamp, so the rows sorted by (user, time, position) --
+    # the order the chrono split ranks by, handed on to it -- put every duplicate next to its other
+    # copies: only runs of rows with equal (user, time) are candidates, compared field by field in file
+    # order (one sort serves both steps, and no hash is involved).
     alive = np.flatnonzero(reason == 0)
     stamps = table["timestamp"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
     columns = (session_key, stamps, fixed_user, track_codes, event_codes)
-    # The hash is mixed one field at a time and the repeated hashes found by a sort, so no copy of the
-    # five fields of every row and no pandas hash table is held at once (at 10 million lines those took
-    # prepare's peak above 2 GB).
-    with np.errstate(over="ignore"):
-        mixed = np.zeros(len(alive), dtype=np.uint64)
-        for k, values in enumerate(columns):
-            mixed ^= values[alive].astype(np.uint64, copy=False)
-            mixed *= np.uint64(_PRIMES[k])
-    order = np.argsort(mixed)
-    ordered = mixed[order]
-    del mixed
-    same = ordered[1:] == ordered[:-1]
-    del ordered
+    order, same = _sorted_pairs(fixed_user, stamps, alive)
     repeated = np.zeros(len(order), dtype=bool)
     repeated[1:] |= same
     repeated[:-1] |= same
     candidates = np.sort(order[repeated])
-    del order, same, repeated
+    del same, repeated
     dup = np.zeros(n, dtype=bool)
     if len(candidates):
         rows = alive[candidates]
@@ -189,6 +206,12 @@ def clean_events(table: pa.Table, track_ids: Iterable | pa.Array) -> CleanResult
     reject(dup, "duplicate")
 
     kept = reason == 0
+    # the sorted alive rows without the duplicates, as indices of the kept rows (their rank among them)
+    dup_alive = dup[alive]
+    kept_rank = np.cumsum(~dup_alive) - 1
+    kept_order = kept_rank[order[~dup_alive[order]]]
+    # the row-sized arrays are not needed any more: freed before the tables are filtered (the peak)
+    del dup_alive, kept_rank, order, alive, columns, stamps, session_key, user_key, track_codes, event_codes
     events = table.filter(pa.array(kept))
     if repaired.any():
         kept_users = fixed_user[kept]
@@ -196,14 +219,40 @@ def clean_events(table: pa.Table, track_ids: Iterable | pa.Array) -> CleanResult
             kept_users = user_names.take(pa.array(kept_users))
         events = events.set_column(events.column_names.index("user_id"), "user_id", pa.array(kept_users))
     rejected_mask = ~kept
-    names = np.array(("", *RULES), dtype=object)
-    rejected = table.filter(pa.array(rejected_mask)).append_column(
-        "reason", pa.array(names[reason[rejected_mask]].tolist(), type=pa.string())
-    )
+    # the rule names through a dictionary (decoded by pyarrow), not a Python string per rejected row
+    names = pa.array(("", *RULES), type=pa.string())
+    reasons = pa.DictionaryArray.from_arrays(pa.array(reason[rejected_mask]), names).cast(pa.string())
+    rejected = table.filter(pa.array(rejected_mask)).append_column("reason", reasons)
     counts = np.bincount(reason, minlength=len(RULES) + 1)
     return CleanResult(
         events=events,
         rejected=rejected,
         rejected_counts={rule: int(counts[i + 1]) for i, rule in enumerate(RULES)},
         repaired_counts={"user_from_session": int(repaired.sum())},
+        order=kept_order,
     )
+
+
+def rejected_frame(rejected: pa.Table, malformed: pd.DataFrame) -> pa.Table:
+    """Rows rejected by cleaning plus malformed lines, in line order."""
+    cleaned = rejected.append_column("field", pa.nulls(rejected.num_rows, pa.string()))
+    cleaned = cleaned.append_column("detail", pa.nulls(rejected.num_rows, pa.string()))
+    cleaned = cleaned.append_column("text", pa.nulls(rejected.num_rows, pa.string()))
+    if malformed.empty:
+        return cleaned
+    bad = pa.table(
+        {
+            "line": pa.array(malformed["line"].to_numpy(), type=pa.int64()),
+            "session_id": pa.nulls(len(malformed), cleaned.schema.field("session_id").type),
+            "timestamp": pa.nulls(len(malformed), pa.timestamp("ms")),
+            "user_id": pa.nulls(len(malformed), cleaned.schema.field("user_id").type),
+            "track_id": pa.nulls(len(malformed), pa.string()),
+            "event_type": pa.nulls(len(malformed), pa.string()),
+            "reason": pa.array(["malformed"] * len(malformed), type=pa.string()),
+            "field": pa.array(malformed["field"].astype(object).where(malformed["field"].notna(), None)),
+            "detail": pa.array(malformed["reason"].astype(str).tolist(), type=pa.string()),
+            "text": pa.array(malformed["text"].astype(object).where(malformed["text"].notna(), None)),
+        }
+    ).cast(cleaned.schema)
+    both = pa.concat_tables([cleaned, bad])
+    return both.take(pc.sort_indices(both["line"]))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ import pyarrow.json as pj
 from recsys.data.jsonl import (
     FileScanner,
     a_type,
+    attach_text,
     describe_value,
     empty_malformed,
     iter_lines,
@@ -44,6 +46,7 @@ from recsys.data.jsonl import (
     parse_iso,
     parse_line,
     raise_first,
+    refine_reasons,
 )
 from recsys.data.rawfile import (
     check_file,
@@ -145,14 +148,15 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
     overlong = find_overlong_line(path)
     if overlong is not None and not skip_malformed:
         raise DataError(overlong_reason(), file=str(path), line=overlong)
+    # The hash and the line count (FileScanner) run after the columnar read, which has both cores, and
+    # beside the encoding of its columns; the rows are numbered 1..n meanwhile and renumbered in the
+    # rare file with blank lines. Every error is raised after the scanner's own.
     scanner = FileScanner(path)
-    scanner.start()
     table: pa.Table | None = None
     if overlong is None and first_line_is_object(path):
-        table = _read_fast(path, scanner)
-    scanner.join()
-    if scanner.error is not None:
-        raise DataError(f"cannot read: {scanner.error}", file=str(path))
+        table = _read_fast(path)
+    scanner.start()
+    finished = False
     if table is not None:
         missing = [name for name in SESSION_FIELDS if name not in table.column_names]
         # The explicit schema adds its columns even when no line has them: an all-null one may be absent.
@@ -160,33 +164,43 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
             if table[name].null_count == table.num_rows and not mentions(path, name):
                 missing.append(name)
         if missing and table.num_rows:
+            _join(scanner, path)
             raise DataError("required column is missing", file=str(path), line=1, field=missing[0])
         if any(not _OK_TYPES[name](table.schema.field(name).type) for name in SESSION_FIELDS):
             table = None  # a value of a type no release uses: find its line the slow way
     notes: list[str] = []
     if table is not None:
+        rows = table.num_rows
         table = table.select(list(SESSION_FIELDS))
-        lines_guess = scanner.newlines + (0 if scanner.ends_with_newline else 1)
-        if lines_guess == table.num_rows:
-            lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
-        else:  # blank lines present: number the rows the slow way
+        table = table.append_column("line", pa.array(np.arange(1, rows + 1, dtype=np.int64)))
+        table, malformed = _normalise_fast(table)
+        if malformed.empty:
+            table, finished = _finish(table), True
+        _join(scanner, path)
+        if scanner.newlines + (0 if scanner.ends_with_newline else 1) != rows:
+            # blank lines present: number the rows the slow way (row k is the k-th non-blank line)
             lines = nonblank_line_numbers(path)
-        if len(lines) != table.num_rows:
-            table = None  # an object spread over several lines (pretty-printed): name the lines
-        else:
-            table = table.append_column("line", pa.array(lines))
-            table, malformed = _normalise_fast(table)
+            if len(lines) != rows:
+                table = None  # an object spread over several lines (pretty-printed): name the lines
+            else:
+                where = table.column_names.index("line")
+                table = table.set_column(where, "line", pa.array(lines[table["line"].to_numpy() - 1]))
+                malformed = malformed.assign(line=lines[malformed["line"].to_numpy(dtype=np.int64) - 1])
+    else:
+        _join(scanner, path)
     if table is None:
         table, malformed = _read_sessions_slow(path)
+        finished = False
         notes.append("slow line-by-line pass (the columnar reader rejected the file)")
     elif not malformed.empty:
         # The columnar reader sees a line `null` or `{}` as a row of nulls: the line itself says why.
-        malformed = _refine(path, malformed if skip_malformed else malformed.head(1))
+        malformed = refine_reasons(path, malformed if skip_malformed else malformed.head(1))
     if not skip_malformed:
         raise_first(malformed, path)
     if skip_malformed and not malformed.empty:
-        malformed = _attach_text(path, malformed)
-    table = _finish(table)
+        malformed = attach_text(path, malformed)
+    if not finished:
+        table = _finish(table)
     return LoadedSessions(
         table=table,
         malformed=malformed,
@@ -197,6 +211,13 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
     )
 
 
+def _join(scanner: FileScanner, path: Path) -> None:
+    """Wait for the scanner; a file it could not read is named."""
+    scanner.join()
+    if scanner.error is not None:
+        raise DataError(f"cannot read: {scanner.error}", file=str(path))
+
+
 # The common release's types, read as such: no type inference, and the fields a release adds (ignored)
 # are never built. At 10 million lines this read is 1.5 GB at its peak instead of 2.1 GB. Measured
 # against polars (benchmarks/results/scale.md): polars' own read of the same file peaks at 2.9 GB (it
@@ -205,17 +226,22 @@ _TYPED = pa.schema([
     ("session_id", pa.int64()), ("timestamp", pa.string()), ("user_id", pa.int64()),
     ("track_id", pa.string()), ("event_type", pa.string()),
 ])  # fmt: skip
+# The same with the times parsed by the reader itself (ISO-8601, as the cast of the text would): no
+# column of 10 million time strings is built (300 MB) and cast afterwards. A time it cannot parse fails
+# the read, and the text read above then finds the line.
+_TYPED_TIME = _TYPED.set(1, pa.field("timestamp", pa.timestamp("us")))
 # Any other release (string ids, epoch-millisecond times): inferred, with the two text columns fixed.
 _INFERRED = pa.schema([("track_id", pa.string()), ("event_type", pa.string())])
 _BLOCK = 16 << 20  # bytes per parsed block: fewer, larger blocks parse faster on 2 cores than 4 MiB ones
 
 
-def _read_fast(path: Path, scanner: FileScanner) -> pa.Table | None:
+def _read_fast(path: Path) -> pa.Table | None:
     """pyarrow's columnar read, or ``None`` when the file needs the line-by-line pass.
 
-    First with the usual release's types (:data:`_TYPED`), then, when a value does not fit them, with
-    the types inferred (:data:`_INFERRED`); a file neither read accepts goes line by line."""
-    for schema, extra in ((_TYPED, "ignore"), (_INFERRED, "infer")):
+    First with the usual release's types and times (:data:`_TYPED_TIME`, :data:`_TYPED`), then, when a
+    value does not fit them, with the types inferred (:data:`_INFERRED`); a file no read accepts goes
+    line by line."""
+    for schema, extra in ((_TYPED_TIME, "ignore"), (_TYPED, "ignore"), (_INFERRED, "infer")):
         try:
             source: str | pa.NativeFile = str(path)
             if has_bom(path):
@@ -228,52 +254,27 @@ def _read_fast(path: Path, scanner: FileScanner) -> pa.Table | None:
             )
             # pyarrow keeps invalid UTF-8 inside strings; converting them later would raise.
             table.select([n for n in SESSION_FIELDS if n in table.column_names]).validate(full=True)
+            if schema is _TYPED_TIME and _before_1970(table["timestamp"]):
+                continue  # read as text: pandas parses zoned times before 1970, as it always did
             break
         except pa.ArrowException as exc:
             if "Empty JSON file" in str(exc):
-                scanner.join()
                 raise DataError("file is empty", file=str(path), line=1) from None
     else:
         return None
     if table.num_rows == 0:
-        scanner.join()
         raise DataError("file is empty", file=str(path), line=1)
     return table
 
 
-def _refine(path: Path, malformed: pd.DataFrame) -> pd.DataFrame:
-    """Replace the reasons of rows found bad by the fast path with what the strict line parser says."""
-    wanted = set(malformed["line"].tolist())
-    found: dict[int, tuple[str | None, str]] = {}
-    last = max(wanted)
-    for number, raw in iter_lines(path):
-        if number in wanted:
-            obj, field_name, reason = parse_line(raw, number=number)
-            if obj is None:
-                found[number] = (field_name, str(reason))
-        if number >= last:
-            break
-    if not found:
-        return malformed
-    malformed = malformed.copy()
-    for idx, number in malformed["line"].items():
-        if number in found:
-            malformed.at[idx, "field"], malformed.at[idx, "reason"] = found[number]
-    return malformed
+def _before_1970(stamps: pa.ChunkedArray) -> bool:
+    """Whether a time read by the reader falls before 1970.
 
-
-def _attach_text(path: Path, malformed: pd.DataFrame) -> pd.DataFrame:
-    missing = malformed["text"].isna()
-    if not missing.any():
-        return malformed
-    wanted = set(malformed.loc[missing, "line"].tolist())
-    texts: dict[int, str] = {}
-    for number, raw in iter_lines(path):
-        if number in wanted:
-            texts[number] = raw.decode("utf-8", "replace").rstrip("\r\n")[:1000]
-    malformed = malformed.copy()
-    malformed.loc[missing, "text"] = malformed.loc[missing, "line"].map(texts)
-    return malformed
+    The reader also parses times with a zone (``Z``, ``+01:00``), which the cast of the text rejects and
+    hands to pandas instead; both give the same UTC instant, but they might round a fraction below a
+    millisecond differently before 1970. Such (implausible) times are read as text, as before."""
+    low = pc.min(stamps.cast(pa.int64())).as_py() if len(stamps) else None
+    return low is not None and low < 0
 
 
 def _normalise_fast(table: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
@@ -418,11 +419,19 @@ def _read_sessions_slow(path: Path) -> tuple[pa.Table, pd.DataFrame]:
 
 
 def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
+    """The column dictionary-encoded, one array (codes in order of first appearance)."""
     if pa.types.is_null(column.type):
         column = pa.chunked_array([pa.nulls(len(column), pa.string())])
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    return column.combine_chunks().dictionary_encode()
+    # Encoded chunk by chunk with one memo table, so a value keeps its code in every chunk and the last
+    # chunk's dictionary holds them all: only the codes are concatenated, not the strings (copying
+    # those first cost as much as the encoding).
+    encoded = column.dictionary_encode()
+    if encoded.num_chunks == 0:
+        return pa.array([], type=column.type).dictionary_encode()
+    indices = pa.concat_arrays([chunk.indices for chunk in encoded.chunks])
+    return pa.DictionaryArray.from_arrays(indices, encoded.chunk(encoded.num_chunks - 1).dictionary)
 
 
 def _finish(table: pa.Table) -> pa.Table:
@@ -431,7 +440,11 @@ def _finish(table: pa.Table) -> pa.Table:
     ``track_id`` and ``event_type`` become dictionary arrays: every later step (cleaning, splitting,
     scoring, writing) works on their integer codes instead of hashing millions of strings again.
     """
-    track = _dictionary(table["track_id"])
+    # The two text columns are encoded at once (pyarrow releases the GIL: a second core's work).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_dictionary, table["event_type"])
+        track = _dictionary(table["track_id"])
+        events = pending.result()
     names = track.dictionary
     empty = pc.index(names, "").as_py() if len(names) else -1
     if empty >= 0:
@@ -439,7 +452,6 @@ def _finish(table: pa.Table) -> pa.Table:
             pc.equal(track.indices, empty), pa.scalar(None, track.indices.type), track.indices
         )
         track = pa.DictionaryArray.from_arrays(indices, names)
-    events = _dictionary(table["event_type"])
     # Lower-case through the (tiny) dictionary rather than per row, then merge equal names.
     lowered = [
         None if name is None else _EVENT_ALIASES.get(name.strip().lower(), name.strip().lower())

@@ -20,6 +20,8 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,14 @@ from recsys.data.prepared import (
     load_prepared,
     read_manifest,
 )
-from recsys.data.process import STAGES, PrepareSettings, Progress, input_paths, process_inputs
+from recsys.data.process import (
+    EVENT_COLUMNS,
+    STAGES,
+    PrepareSettings,
+    Progress,
+    input_paths,
+    process_inputs,
+)
 from recsys.data.sanity import empty_flags
 from recsys.data.spark_session import SparkSettings, check_engine
 from recsys.data.splitting import SPLIT_NAMES
@@ -89,6 +98,47 @@ def _write_table(folder: Path, name: str, table: pa.Table | pd.DataFrame) -> Non
     if isinstance(table, pd.DataFrame):
         table = pa.Table.from_pandas(table, preserve_index=False)
     pq.write_table(table, folder / name, compression="snappy")
+
+
+class _Writer:
+    """Writes the output tables into a staging folder beside ``out_dir``, on background threads.
+
+    Called as :data:`~recsys.data.process.Sink`: each table is written as soon as it is final, while
+    the rest is computed (pyarrow encodes Parquet without the GIL, so the events table is written on
+    the second core while the scores are summed). The staging folder is made at the first table and
+    removed by ``stack`` on failure, after the running write has finished.
+    """
+
+    def __init__(self, stack: ExitStack, out_dir: Path) -> None:
+        self._stack, self._out_dir = stack, out_dir
+        self._folder: Path | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future] = []
+        self.written: set[str] = set()
+
+    def _open(self) -> tuple[Path, ThreadPoolExecutor]:
+        if self._folder is None or self._pool is None:
+            self._folder = self._stack.enter_context(
+                staging_dir(self._out_dir.parent, f"{self._out_dir.name}.prepare")
+            )
+            # entered after the folder: on the way out the writes end before the folder is removed. Two
+            # writers: the last tables are written on both cores once the processing is done.
+            self._pool = self._stack.enter_context(ThreadPoolExecutor(max_workers=2))
+            # on a failure the writes not yet started are dropped (the folder is removed anyway)
+            self._stack.callback(lambda: [pending.cancel() for pending in self._pending])
+        return self._folder, self._pool
+
+    def __call__(self, name: str, table: pa.Table | pd.DataFrame) -> None:
+        folder, pool = self._open()
+        self.written.add(name)
+        self._pending.append(pool.submit(_write_table, folder, name, table))
+
+    def wait(self) -> Path:
+        """Wait for every write (raising the first one's error); returns the staging folder."""
+        folder, _ = self._open()
+        for pending in self._pending:
+            pending.result()
+        return folder
 
 
 def _check_out(out_dir: Path) -> None:
@@ -201,31 +251,38 @@ def _prepare_locked(
                 for i, stage in enumerate(STAGES):
                     progress(stage, i + 1, len(STAGES))
             return {**cached, "cached": True, "out": str(out_dir), "seconds": time.perf_counter() - started}
-    if engine == "spark":
-        # why here: the Spark engine imports pyspark; the local path never loads it
-        from recsys.data.spark_prepare import process_inputs_spark
-
-        done = process_inputs_spark(
-            paths, settings, skip_malformed=skip_malformed, progress=progress, spark=spark
-        )
-    else:
-        done = process_inputs(paths, settings, skip_malformed=skip_malformed, progress=progress)
-    report = {**done.report, "engine": engine, "data": str(data_dir), "out": str(out_dir), "cached": False}
-    _check_out(out_dir)
-    write_started = time.perf_counter()
     # (an OSError of a failed write is turned into a DataError by prepare())
-    with staging_dir(out_dir.parent, f"{out_dir.name}.prepare") as staged:
-        for name in SPLIT_NAMES:
-            _write_table(staged, f"{name}.parquet", done.splits[name])
-        events = done.events.select(
-            ["session_id", "timestamp", "user_id", "track_id", "event_type", "split", "line"]
-        )
-        _write_table(staged, "events.parquet", events)
-        _write_table(staged, "rejected.parquet", done.rejected)
-        _write_table(staged, "tracks.parquet", done.tracks)
-        _write_table(staged, "users.parquet", done.users)
-        _write_table(staged, "artists.parquet", done.artists)
-        _write_table(staged, "flagged.parquet", done.flagged if done.flagged is not None else empty_flags())
+    with ExitStack() as stack:
+        writer = _Writer(stack, out_dir)
+        if engine == "spark":
+            # why here: the Spark engine imports pyspark; the local path never loads it
+            from recsys.data.spark_prepare import process_inputs_spark
+
+            done = process_inputs_spark(
+                paths, settings, skip_malformed=skip_malformed, progress=progress, spark=spark
+            )
+        else:
+            done = process_inputs(
+                paths, settings, skip_malformed=skip_malformed, progress=progress, sink=writer
+            )
+        report = {
+            **done.report, "engine": engine, "data": str(data_dir), "out": str(out_dir), "cached": False
+        }
+        _check_out(out_dir)
+        write_started = time.perf_counter()
+        tables = {
+            **{f"{name}.parquet": done.splits[name] for name in SPLIT_NAMES},
+            "events.parquet": done.events.select(list(EVENT_COLUMNS)),
+            "rejected.parquet": done.rejected,
+            "tracks.parquet": done.tracks,
+            "users.parquet": done.users,
+            "artists.parquet": done.artists,
+            "flagged.parquet": done.flagged if done.flagged is not None else empty_flags(),
+        }
+        for name, table in tables.items():
+            if name not in writer.written:
+                writer(name, table)
+        staged = writer.wait()
         report["stage_seconds"]["write"] = round(time.perf_counter() - write_started, 3)
         report["seconds"] = time.perf_counter() - started
         manifest = {

@@ -21,11 +21,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recsys.data.cleaning import clean_events
+from recsys.data.cleaning import clean_events, rejected_frame
 from recsys.data.jsonl import file_fingerprint
 from recsys.data.loading import read_sessions
 from recsys.data.rawfile import check_file
-from recsys.data.records import read_catalogue_file
+from recsys.data.records import enrich_tracks, read_catalogue_file
 from recsys.data.sanity import (
     dedupe,
     empty_flags,
@@ -34,14 +34,14 @@ from recsys.data.sanity import (
     sanity_report,
     timestamp_window,
 )
-from recsys.data.scoring import DEFAULT_WEIGHTS, aggregate_codes, validate_weights
+from recsys.data.scoring import DEFAULT_WEIGHTS, score_splits, validate_weights
 from recsys.data.splitting import SPLIT_NAMES, assign_splits, validate_split_settings
 from recsys.errors import ConfigError, DataError
 
 __all__ = [
-    "INPUT_FILES", "STAGES", "Catalogue", "Progress", "PrepareSettings", "Processed", "assemble",
-    "build_report", "dataset_fingerprint", "enrich_tracks", "input_paths", "process_inputs", "read_catalogue",
-    "rejected_frame",
+    "EVENT_COLUMNS", "INPUT_FILES", "STAGES", "Catalogue", "Progress", "Sink", "PrepareSettings", "Processed",
+    "assemble", "build_report", "dataset_fingerprint", "enrich_tracks", "input_paths", "process_inputs",
+    "read_catalogue", "rejected_frame",
     "Sanity",
     "check_sanity",
 ]
@@ -59,6 +59,14 @@ STAGES: tuple[str, ...] = ("load", "clean", "split", "score", "write")
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)`` after each of :data:`STAGES`."""
+
+Sink = Callable[[str, pa.Table], None]
+"""``sink(file_name, table)``: an output table of :func:`process_inputs`, final, to be written."""
+
+#: The columns of ``events.parquet``, in order.
+EVENT_COLUMNS: tuple[str, ...] = (
+    "session_id", "timestamp", "user_id", "track_id", "event_type", "split", "line",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -153,61 +161,22 @@ def dataset_fingerprint(inputs: Mapping[str, Mapping[str, Any]], settings: Mappi
     return digest.hexdigest()[:16]
 
 
-def _factorize(column: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """Dense codes 0..k-1 of an id column and the ids behind them (int ids hash fast in pandas)."""
+def _factorize(column: pa.ChunkedArray, order: np.ndarray | None = None) -> tuple[np.ndarray, pa.Array]:
+    """Dense codes 0..k-1 of an id column and the ids behind them (int ids hash fast in pandas).
+
+    Integer ids are coded in ascending order; given ``order``, the rows already sorted by id (the
+    cleaning's sort), the codes are read off that order instead of hashing every id again."""
+    if pa.types.is_integer(column.type) and order is not None and column.null_count == 0:
+        ordered = column.to_numpy()[order]
+        first = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.zeros(0, dtype=bool)
+        codes = np.empty(len(ordered), dtype=np.int64)
+        codes[order] = np.cumsum(first) - 1
+        return codes, pa.array(ordered[first], type=column.type)
     if pa.types.is_integer(column.type):
         codes, uniques = pd.factorize(column.to_numpy(), sort=True)
         return codes.astype(np.int64, copy=False), pa.array(uniques, type=column.type)
     encoded = column.combine_chunks().dictionary_encode()
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
-
-
-def enrich_tracks(tracks: pd.DataFrame, artists: pd.DataFrame) -> pd.DataFrame:
-    """Add ``artist_name`` and ``genres`` (a list, empty when the artist is unknown)."""
-    out = tracks.copy()
-    if "id_artist" not in out.columns or not {"id", "name"} <= set(artists.columns):
-        out["artist_name"] = None
-        out["genres"] = [[] for _ in range(len(out))]
-        return out
-    first = artists.drop_duplicates("id", keep="first").set_index("id")
-    key = out["id_artist"].astype(str) if first.index.dtype != out["id_artist"].dtype else out["id_artist"]
-    if first.index.dtype != out["id_artist"].dtype:
-        first.index = first.index.astype(str)
-    out["artist_name"] = key.map(first["name"]).astype(object).where(key.isin(first.index), None)
-    if "genres" in first.columns:
-        genres = key.map(first["genres"])
-        out["genres"] = [
-            [str(g) for g in value] if isinstance(value, (list, tuple, np.ndarray)) else []
-            for value in genres
-        ]
-    else:
-        out["genres"] = [[] for _ in range(len(out))]
-    return out
-
-
-def rejected_frame(rejected: pa.Table, malformed: pd.DataFrame) -> pa.Table:
-    """Rows rejected by cleaning plus malformed lines, in line order."""
-    cleaned = rejected.append_column("field", pa.nulls(rejected.num_rows, pa.string()))
-    cleaned = cleaned.append_column("detail", pa.nulls(rejected.num_rows, pa.string()))
-    cleaned = cleaned.append_column("text", pa.nulls(rejected.num_rows, pa.string()))
-    if malformed.empty:
-        return cleaned
-    bad = pa.table(
-        {
-            "line": pa.array(malformed["line"].to_numpy(), type=pa.int64()),
-            "session_id": pa.nulls(len(malformed), cleaned.schema.field("session_id").type),
-            "timestamp": pa.nulls(len(malformed), pa.timestamp("ms")),
-            "user_id": pa.nulls(len(malformed), cleaned.schema.field("user_id").type),
-            "track_id": pa.nulls(len(malformed), pa.string()),
-            "event_type": pa.nulls(len(malformed), pa.string()),
-            "reason": pa.array(["malformed"] * len(malformed), type=pa.string()),
-            "field": pa.array(malformed["field"].astype(object).where(malformed["field"].notna(), None)),
-            "detail": pa.array(malformed["reason"].astype(str).tolist(), type=pa.string()),
-            "text": pa.array(malformed["text"].astype(object).where(malformed["text"].notna(), None)),
-        }
-    ).cast(cleaned.schema)
-    both = pa.concat_tables([cleaned, bad])
-    return both.take(pc.sort_indices(both["line"]))
 
 
 @dataclass
@@ -389,7 +358,28 @@ def process_inputs(
     *,
     skip_malformed: bool,
     progress: Progress | None,
+    sink: Sink | None = None,
 ) -> Processed:
+    """Load, clean, split and score the raw files in memory (what :func:`recsys.data.prepare.prepare`
+    writes).
+
+    Parameters
+    ----------
+    paths : mapping
+        Input file name -> path (:func:`input_paths`).
+    settings : PrepareSettings
+    skip_malformed : bool
+        Keep malformed lines aside instead of failing.
+    progress : callable, optional
+        Called as ``progress(stage, done, total)`` after each stage.
+    sink : callable, optional
+        Called as ``sink(file_name, table)`` with each of the events, rejected and split tables as soon
+        as it is final, so that a writer can store it while the rest is computed.
+
+    Returns
+    -------
+    Processed
+    """
     stage_seconds: dict[str, float] = {}
     clock = [time.perf_counter()]
 
@@ -407,13 +397,17 @@ def process_inputs(
 
     cleaned = clean_events(sessions.table, pa.array(catalogue.tracks["id"].tolist()))
     # the loaded table is split between cleaned.events and cleaned.rejected now: let it go (at 10
-    # million lines it is half a gigabyte, held through the split and the scores otherwise)
-    sessions.table = sessions.table.slice(0, 0)
+    # million lines it is half a gigabyte, held through the split and the scores otherwise). An empty
+    # table, not a slice: a zero-row slice still holds every buffer of the table it was cut from.
+    sessions.table = sessions.table.schema.empty_table()
     events = cleaned.events
+    rejected = rejected_frame(cleaned.rejected, sessions.malformed)
+    if sink is not None:  # final now: written while the events are split and scored
+        sink("rejected.parquet", rejected)
     sanity = check_sanity(events, catalogue)
     step(1)
 
-    user_codes, user_uniques = _factorize(events["user_id"])
+    user_codes, user_uniques = _factorize(events["user_id"], cleaned.order)
     track_column = events["track_id"].combine_chunks()
     track_codes = track_column.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     track_names = track_column.dictionary
@@ -424,44 +418,32 @@ def process_inputs(
         val_frac=settings.val_frac,
         test_frac=settings.test_frac,
         seed=settings.seed,
+        order=cleaned.order,  # the cleaning's (user, time) sort: not repeated
     )
+    cleaned.order = None
     split_names = pa.array(list(SPLIT_NAMES), type=pa.string())
     events = events.append_column(
         "split", pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int8()), split_names)
     )
     step(2)
 
+    if sink is not None:  # final now: written while the scores are computed
+        sink("events.parquet", events.select(list(EVENT_COLUMNS)))
     event_column = events["event_type"].combine_chunks()
-    event_names = event_column.dictionary.to_pylist()
-    event_codes = event_column.indices.to_numpy(zero_copy_only=False)
     weights = settings.to_dict()["weights"]
-    weight_of = np.array([weights.get(name, settings.default_weight) for name in event_names] + [0.0])
-    event_weights = weight_of[event_codes]
-    splits: dict[str, pa.Table] = {}
-    split_report: dict[str, dict[str, int]] = {}
-    for code, name in enumerate(SPLIT_NAMES):
-        rows = np.flatnonzero(codes == code)
-        pair_users, pair_tracks, scores = aggregate_codes(
-            user_codes[rows], track_codes[rows], event_weights[rows], len(track_names)
-        )
-        splits[name] = pa.table(
-            {
-                "user_id": user_uniques.take(pa.array(pair_users)),
-                "track_id": track_names.take(pa.array(pair_tracks)),
-                "score": pa.array(scores, type=pa.float64()),
-            }
-        )
-        split_report[name] = {
-            "events": len(rows),
-            "pairs": len(scores),
-            "users": int(np.count_nonzero(np.bincount(user_codes[rows], minlength=1))),
-        }
+    weight_of = np.array(
+        [weights.get(name, settings.default_weight) for name in event_column.dictionary.to_pylist()] + [0.0]
+    )
+    splits, split_report = score_splits(
+        codes, (user_codes, user_uniques), (track_codes, track_names),
+        event_column.indices.to_numpy(zero_copy_only=False), weight_of, names=SPLIT_NAMES, sink=sink,
+    )
     step(3)
 
     return assemble(
         input_rows=sessions.input_rows,
         events=events,
-        rejected=rejected_frame(cleaned.rejected, sessions.malformed),
+        rejected=rejected,
         rejected_counts={"malformed": len(sessions.malformed), **cleaned.rejected_counts},
         repaired_counts=cleaned.repaired_counts,
         splits=splits,

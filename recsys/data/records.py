@@ -47,6 +47,7 @@ __all__ = [
     "TRACKS_SCHEMA",
     "USERS_SCHEMA",
     "Catalogue",
+    "enrich_tracks",
     "read_catalogue_file",
     "read_records",
 ]
@@ -384,3 +385,26 @@ def read_records(
         path, schema=schema, key=id_field, required=required, skip_malformed=skip_malformed
     )
     return read.frame, read.malformed
+
+
+def enrich_tracks(tracks: pd.DataFrame, artists: pd.DataFrame) -> pd.DataFrame:
+    """Add ``artist_name`` and ``genres`` (a list, empty when the artist is unknown)."""
+    out = tracks.copy()
+    if "id_artist" not in out.columns or not {"id", "name"} <= set(artists.columns):
+        out["artist_name"] = None
+        out["genres"] = [[] for _ in range(len(out))]
+        return out
+    first = artists.drop_duplicates("id", keep="first").set_index("id")
+    key = out["id_artist"].astype(str) if first.index.dtype != out["id_artist"].dtype else out["id_artist"]
+    if first.index.dtype != out["id_artist"].dtype:
+        first.index = first.index.astype(str)
+    out["artist_name"] = key.map(first["name"]).astype(object).where(key.isin(first.index), None)
+    if "genres" in first.columns:
+        genres = key.map(first["genres"])
+        out["genres"] = [
+            [str(g) for g in value] if isinstance(value, (list, tuple, np.ndarray)) else []
+            for value in genres
+        ]
+    else:
+        out["genres"] = [[] for _ in range(len(out))]
+    return out

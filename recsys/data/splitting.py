@@ -26,7 +26,7 @@ from recsys.errors import ConfigError
 
 __all__ = [
     "ROUNDING_EPS", "SPLIT_METHODS", "SPLIT_NAMES", "assign_splits", "rank_shares", "time_cut_ranks",
-    "validate_split_settings",
+    "user_time_key", "user_time_order", "validate_split_settings",
 ]
 
 #: The splitting methods, default first.
@@ -90,19 +90,46 @@ def validate_split_settings(method: str, val_frac: float, test_frac: float, seed
         raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
 
 
-def _user_time_order(users: np.ndarray, stamps: np.ndarray, position: np.ndarray) -> np.ndarray:
-    """Row order by (user, time, position).
+def user_time_key(users: np.ndarray, stamps: np.ndarray) -> np.ndarray | None:
+    """(user, time) packed into one int64 per row, ordered as the pairs; ``None`` when it cannot be.
 
-    When the users are small integer codes and the time range is bounded, (user, time) packs into one
-    int64 key and a stable argsort (ties keep file order) replaces the slower three-key lexsort.
+    Possible when the users are integers and the span of users times the span of times stays below
+    ``2**62``; equal keys are equal (user, time) pairs.
     """
     if len(users) and users.dtype.kind in "iu" and stamps.dtype.kind in "iu":
         low, high = int(stamps.min()), int(stamps.max())
-        n_users = int(users.max()) + 1
-        if int(users.min()) >= 0 and n_users * (high - low + 1) < 2**62:
-            key = users.astype(np.int64) * (high - low + 1) + (stamps.astype(np.int64) - low)
-            return np.argsort(key, kind="stable")
-    return np.lexsort((position, stamps, users))
+        first_user, last_user = int(users.min()), int(users.max())
+        if (last_user - first_user + 1) * (high - low + 1) < 2**62:
+            key = users.astype(np.int64) - first_user
+            key *= high - low + 1
+            key += stamps.astype(np.int64, copy=False)
+            key -= low
+            return key
+    return None
+
+
+def user_time_order(users: np.ndarray, stamps: np.ndarray) -> np.ndarray:
+    """Row order by (user, time, position): what the ``chrono`` split ranks each user's events by.
+
+    A stable argsort of the packed :func:`user_time_key` (ties keep file order) where it exists, the
+    slower three-key lexsort otherwise.
+
+    Parameters
+    ----------
+    users : numpy.ndarray
+        User of each row (any sortable dtype; integer ids or codes are fastest).
+    stamps : numpy.ndarray
+        Time of each row (integers).
+
+    Returns
+    -------
+    numpy.ndarray
+        Row indices, grouped by user, each user's rows by time, ties in file order.
+    """
+    key = user_time_key(users, stamps)
+    if key is not None:
+        return np.argsort(key, kind="stable")
+    return np.lexsort((np.arange(len(users)), stamps, users))
 
 
 def _by_rank(users: np.ndarray, order: np.ndarray, train_end: float, val_end: float) -> np.ndarray:
@@ -135,6 +162,7 @@ def assign_splits(
     val_frac: float = 0.15,
     test_frac: float = 0.15,
     seed: int = 0,
+    order: np.ndarray | None = None,
 ) -> np.ndarray:
     """Split code (0 train, 1 validation, 2 test) of every event.
 
@@ -150,6 +178,9 @@ def assign_splits(
         Fractions of validation and test events.
     seed : int, default 0
         Seed of the ``random`` method; the same seed gives the same split.
+    order : numpy.ndarray, optional
+        For ``chrono``: the rows already ordered by (user, time, position), as :func:`user_time_order`
+        gives them (the cleaning sorts the rows that way to find duplicates, so the sort is not repeated).
 
     Returns
     -------
@@ -171,12 +202,15 @@ def assign_splits(
         raise ValueError(f"{n} users but {len(stamps)} timestamps")
     train_end = 1.0 - val_frac - test_frac
     val_end = 1.0 - test_frac
-    position = np.arange(n)
     if method == "chrono":
-        return _by_rank(users, _user_time_order(users, stamps, position), train_end, val_end)
+        if order is None:
+            order = user_time_order(users, stamps)
+        elif len(order) != n:
+            raise ValueError(f"{n} users but an order of {len(order)} rows")
+        return _by_rank(users, order, train_end, val_end)
     if method == "random":
         noise = np.random.default_rng(seed).random(n)
-        order = np.lexsort((position, noise, users))
+        order = np.lexsort((np.arange(n), noise, users))
         return _by_rank(users, order, train_end, val_end)
     # time: one global cut
     if n == 0:
