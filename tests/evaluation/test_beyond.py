@@ -82,3 +82,23 @@ def test_track_genre_matrix_follows_the_column_order() -> None:
     assert m.shape[0] == 3
     assert m.sum(axis=1).A1.tolist() == [2, 0, 1]
     assert track_genre_matrix(tracks.drop(columns="genres"), ["a"]) is None
+
+
+def test_track_genre_matrix_parses_each_distinct_value_once_with_the_same_answer() -> None:
+    """Mixed cells (arrays with a repeat, JSON and comma text, None, NaN), a repeated id (the last row
+    wins), ids without a row: the matrix of one genre list per item, columns the items' sorted genres."""
+    import pandas as pd
+
+    from recsys.evaluation.beyond import track_genre_matrix
+
+    tracks = pd.DataFrame({
+        "id": ["a", "b", "c", "d", "a", "e", "f"],
+        "genres": [np.array(["x", "y", "x"]), '["z", "x"]', None, float("nan"), ["q"], "p, x",
+                   np.array(["q"])],
+    })  # fmt: skip
+    m = track_genre_matrix(tracks, ["a", "b", "c", "d", "e", "zz", "f"])
+    # columns: p, q, x, z (y belonged to the first "a" row, which the second replaced)
+    assert m.toarray().tolist() == [
+        [0, 1, 0, 0], [0, 0, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0], [0, 1, 0, 0]
+    ]
+    assert track_genre_matrix(tracks, ["d", "c"]).toarray().tolist() == [[0], [0]]
