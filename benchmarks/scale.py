@@ -301,19 +301,27 @@ def big_fit_section(res: dict[str, Any]) -> list[str]:
 
 NOTES = """## Reading
 
-* **prepare's reader.** pyarrow's JSON reader with the release's types given (`recsys/data/loading.py`,
-  `_TYPED`; other files fall back to inferred types, then to the line-by-line pass that names the line and
-  field). Chosen on memory: polars' own bare read of the 1.4 GB file peaks at about 2.9 GB (first rows of
-  the table above), beyond prepare's whole 2 GB budget, while the typed pyarrow read peaks at 1.5 GB; on
-  time the two are within the machine's noise here (see the anchor rows). The rest of prepare's peak was
-  cut in the cleaning (duplicate hashes mixed field by field, found by a sort) and the split (per-user
-  counts instead of five row-sized arrays): in-process peak 1.8 GB at 50,000 users.
+* **prepare's reader.** pyarrow's JSON reader with the release's types given, times parsed by the reader
+  itself (`recsys/data/loading.py`; other files fall back to inferred types, then to the line-by-line
+  pass that names the line and field). Chosen on memory: polars' own bare read of the 1.4 GB file peaks at
+  3.0 GB, beyond prepare's whole 2 GB budget, while the typed pyarrow read peaks at about 1.5 GB; polars
+  parses it about twice as fast on the two cores (3.6-4.2 s against 7.0-7.5 s in the anchor rows).
+  prepare's whole process is 12.2 s against polars' 3.8 s (**3.28x, missed**; it was 3.52x at 29.6 s).
+  In-process at 50,000 users: loading 8.7 s (the JSON parse, with the scan that numbers the lines and
+  fingerprints the file and the dictionary encoding of the two text columns alongside it on the other
+  core), cleaning 1.8 s (one stable sort serves the duplicates and, handed on, the split), split 0.6 s,
+  scores 1.2 s (integer weights counted by one sort), and 0.3 s of Parquet writing left after the rest
+  (the tables are written on background threads as each is final). It is CPU-bound: about 26 s of CPU
+  against polars' 8 s, two thirds of it the JSON parse. The 1,000-user release is 2.46x.
 * **evaluate and the validation** find each user's exact top-k with `recsys/evaluation/factor_topk.py`:
   tracks in decreasing factor norm, stopped when a Cauchy-Schwarz bound falls below the user's k-th
   score. At this size a user's top-10 needs about 1% of the tracks, so the work is a few percent of the
   dense product; the `prune=False` row scores every track (blocks into one reused buffer, exclusions
   written through the CSR, torch's top-k on both cores) and gives the same lists. `implicit`'s
-  recommend-all scores every track.
+  recommend-all scores every track. `evaluate`'s CLI wall is 8.2 s against its 16.4 s (0.50x, on the
+  target; 0.37x in the run before): the evaluation itself takes 2.1 s, the rest is Python start-up and
+  the torch import (about 2.2 s), reading the model file and the prepared tables (about 2 s) and the
+  bootstrap CIs (0.7 s).
 * **per-epoch validation** is `val_loss` (the objective on the validation cells, one sampled product
   over their CSR pattern) plus NDCG@10 on a fixed, seeded sample of the validation users
   (`--val-users`, by default `auto`: a twentieth of them, at least 50 and at most 2,000, so 2,000 at
@@ -328,15 +336,20 @@ NOTES = """## Reading
   member the group outvoted) near its bottom, so a sample of the columns estimates each rank and the
   exact count runs on the few cells beyond, with a pass over whole rows only for ranks in between.
   What is left is mostly the scoring itself (members x 100,000 x 64 multiply-adds).
-* **train's wall time** is the fit plus what `implicit`'s anchor does not pay: Python and torch start-up
-  (about 3 s), reading the prepared tables into matrices (about 2 s at 2.8 M pairs), the final
-  metrics on every validation user and the save. The per-iteration update itself is within 10% of
-  `implicit`'s (`spark.md`, `als.md`).
+* **train's wall time** (whole processes, both loading the prepared tables the same way): 1.22x
+  `implicit`'s at 50,000 users, 1.11x at 1,000. The CG's sparse-dense product is torch's embedding-bag
+  sum over one CSR pattern built per fit (2-3x faster than the CSR product), so an ALS update is 0.73 s
+  an epoch against `implicit`'s 0.79 s an iteration; the training and validation losses share their Gram
+  term (`wmf_losses`). What is left over `implicit`: the per-epoch losses and validation (about 0.18 s an
+  epoch), the final metrics on every validation user (1.2 s) and the save.
 * **per-epoch validation on the 1,000-user release**: ranking its 22,000 tracks for all 1,000 users
   is 1.4 G multiply-adds, about as much work as the ALS update of its 1.2 M pairs, so measuring everyone
   cost 88% of the update (the earlier setting of 2,000 users covered all of them). The `auto` sample
   measures 50 of them there, and once the factor index shows it scores the whole (small) catalogue
   anyway, later epochs score it directly, without building the index.
+* A single anchor row can mislead: the 1,000-user polars row (15.9 s) read a file the 50,000-user steps
+  had pushed out of the page cache, while in the pairs below the table it read it warm in 1.5 s. The
+  paired whole-process ratios are the ones to quote.
 * The machine is shared: a 1-minute load of 6-14 on 2 cores means a step ran on a fraction of a core,
   and two steps a minute apart may have seen very different shares. Ratios of neighbouring rows are
   what this file is for; single seconds here are several times what a quiet machine gives.
