@@ -335,7 +335,12 @@ NOTES = """## Reading
   counted from the nearer end of its ranking: the listed tracks sit mostly near a member's top or (a
   member the group outvoted) near its bottom, so a sample of the columns estimates each rank and the
   exact count runs on the few cells beyond, with a pass over whole rows only for ranks in between.
-  What is left is mostly the scoring itself (members x 100,000 x 64 multiply-adds).
+  What is left is mostly the scoring itself (members x 100,000 x 64 multiply-adds). A big group's
+  first call in a process is slower (2,000 members: 2.1-2.3 s, then 1.2-1.4 s) because of the memory
+  of its 800 MB score table, not the work: on this virtual machine a process's first touch of memory it
+  has not used before costs about 2 s per GB (`np.empty((2000, 100000), np.float32).fill(1)`: 1.79 s the
+  first time in a process, 0.095 s the next), and the first call's product alone takes 1.28 s against
+  0.29-0.41 s after.
 * **train's wall time** (whole processes, both loading the prepared tables the same way): 1.22x
   `implicit`'s at 50,000 users, 1.11x at 1,000. The CG's sparse-dense product is torch's embedding-bag
   sum over one CSR pattern built per fit (2-3x faster than the CSR product), so an ALS update is 0.73 s
