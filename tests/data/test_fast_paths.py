@@ -144,13 +144,19 @@ def test_user_time_key_falls_back_when_it_cannot_pack():
     np.testing.assert_array_equal(user_time_order(np.array([-4, -4, -9]), np.array([2, 1, 7])), [2, 1, 0])
 
 
-def test_the_sink_gets_the_final_tables(tmp_path):
+def _raw_release(tmp_path, *, events: int, seed: int):
+    """A small raw release folder: random sessions over tracks a-c, users -3..5, one artist."""
     folder = tmp_path / "raw"
     folder.mkdir()
-    _write(folder / "sessions.jsonl", _random_events(300, seed=2))
+    _write(folder / "sessions.jsonl", _random_events(events, seed=seed))
     _write(folder / "tracks.jsonl", [{"id": t, "name": t} for t in "abc"])
     _write(folder / "users.jsonl", [{"user_id": u} for u in range(-3, 6)])
     _write(folder / "artists.jsonl", [{"id": "x", "name": "X"}])
+    return folder
+
+
+def test_the_sink_gets_the_final_tables(tmp_path):
+    folder = _raw_release(tmp_path, events=300, seed=2)
     got: dict[str, pa.Table] = {}
     done = process_inputs(
         input_paths(folder), PrepareSettings(), skip_malformed=False, progress=None,
@@ -189,12 +195,7 @@ def test_a_failure_after_the_first_writes_leaves_no_staging_folder(tmp_path, mon
     from recsys.data import process
     from recsys.data.prepare import prepare
 
-    folder = tmp_path / "raw"
-    folder.mkdir()
-    _write(folder / "sessions.jsonl", _random_events(200, seed=4))
-    _write(folder / "tracks.jsonl", [{"id": t, "name": t} for t in "abc"])
-    _write(folder / "users.jsonl", [{"user_id": u} for u in range(-3, 6)])
-    _write(folder / "artists.jsonl", [{"id": "x", "name": "X"}])
+    folder = _raw_release(tmp_path, events=200, seed=4)
 
     def broken(**kwargs):
         raise DataError("late failure")

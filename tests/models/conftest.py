@@ -47,3 +47,15 @@ def history(train: Interactions) -> Interactions:
     frame = pd.concat([train.to_frame(), extra], ignore_index=True)
     users = np.concatenate([train.user_ids, [100, 200]])
     return Interactions.from_frame(frame, user_ids=users, item_ids=ITEMS)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Torch on one thread for the test: on tiny problems a second thread only adds contention on a
+    shared machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

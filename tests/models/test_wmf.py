@@ -20,13 +20,7 @@ from recsys.models.wmf_loss import confidence
 KEYS = {"train_loss", "val_loss", "val_ndcg@10", "val_users", "seconds", "fit_seconds"}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny problems: a second thread only adds contention on a shared machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _planted(seed: int, n_users: int = 30, n_items: int = 40, rank: int = 3) -> pd.DataFrame:

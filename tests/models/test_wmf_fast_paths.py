@@ -14,14 +14,7 @@ import torch
 from recsys.models.als import build_plan, solve_side
 from recsys.models.wmf_loss import count_reg, weighted_cells, wmf_loss
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny problems: a second thread only adds contention on a shared machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _decreasing_degree(n_rows: int, n_cols: int, seed: int) -> sp.csr_matrix:

@@ -13,14 +13,7 @@ from recsys.errors import ConfigError, DataError
 from recsys.models.als import build_plan, solve_side
 from recsys.models.wmf_loss import confidence, weighted_cells, wmf_loss, wmf_objective
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny problems: a second thread only adds contention on a shared machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _scores(seed: int = 0, shape: tuple[int, int] = (7, 9)) -> sp.csr_matrix:

@@ -20,12 +20,7 @@ from recsys.models.wmf_loss import count_reg, penalty, weighted_cells, wmf_objec
 SETTINGS = {"embedding_dim": 4, "reg": 0.1, "alpha": 2.0, "reg_scaling": "count", "device": "cpu"}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
