@@ -8,7 +8,8 @@ sum, minimum, maximum or product over the members. So these passes walk the tabl
 memory stays at a block's float64 copy per thread, and the blocks run on a small thread pool, since
 NumPy releases the GIL inside its loops (each thread accumulates its share, the shares are combined at
 the end). Results are those of the whole-table formulas (sums may differ in the last bit, being added
-per block).
+per block). The members' ranks of the listed tracks (:func:`ranks`) are counted from the nearer end of
+each ranking, on few cells, in many small steps that hold the GIL: their blocks run one after another.
 """
 
 from __future__ import annotations
