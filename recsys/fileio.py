@@ -23,6 +23,7 @@ import ctypes.util
 import errno
 import fcntl
 import functools
+import json
 import os
 import re
 import shutil
@@ -32,7 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from recsys.errors import BusyError
 
@@ -43,6 +44,7 @@ __all__ = [
     "atomic_write_text",
     "file_lock",
     "fsync_dir",
+    "kept_folder",
     "lock_path",
     "remove_stale",
     "stale_paths",
@@ -389,3 +391,66 @@ def remove_stale(target: str | os.PathLike[str], *, before: float | None = None)
             continue
         removed.append(path)
     return removed
+
+
+T = TypeVar("T")
+
+
+def kept_folder(
+    target: Path,
+    key: dict[str, Any],
+    compute: Callable[[], T],
+    read: Callable[[Path, dict[str, Any]], T | None],
+    write: Callable[[T, Path], dict[str, Any]],
+    *,
+    meta: str,
+) -> T:
+    """``compute()``, kept in the folder ``target`` under ``key`` and read back while the key matches.
+
+    The one rule of the folders stored beside prepared data (the diagnosis, the Data page's overview,
+    the pages' stored views): ``target / meta`` is a JSON object whose ``key`` says what the folder was
+    computed for. When it matches, ``read(target, payload)`` answers (None, a missing or unreadable
+    folder: computed again). Otherwise the value is computed and ``write(value, staging folder)`` lays
+    its files, returning what the meta file holds beside the key; the staging folder is then swapped in
+    whole (:func:`swap_dir`), so a reader never sees half of it. A folder that cannot be written (a
+    read-only release) is only not kept.
+
+    Parameters
+    ----------
+    target : pathlib.Path
+        The kept folder.
+    key : dict
+        JSON values naming what the folder holds (a data fingerprint, a format, settings).
+    compute : callable
+        Makes the value.
+    read : callable
+        ``read(target, payload) -> value or None``; may raise ``OSError``, ``ValueError``,
+        ``KeyError`` or ``TypeError`` on a damaged folder.
+    write : callable
+        ``write(value, folder) -> dict``: the value's files in ``folder``, and the meta file's other
+        entries.
+    meta : str
+        Name of the meta file in the folder.
+
+    Returns
+    -------
+    object
+        The value read back, or computed.
+    """
+    try:
+        payload = json.loads((target / meta).read_text())
+        if isinstance(payload, dict) and payload.get("key") == key:
+            value = read(target, payload)
+            if value is not None:
+                return value
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # missing, stale or damaged: computed again
+    value = compute()
+    try:
+        with staging_dir(target.parent, target.name) as staged:
+            extra = write(value, staged)
+            (staged / meta).write_text(json.dumps({"key": key, **extra}))
+            swap_dir(staged, target)
+    except OSError:
+        pass  # a read-only folder: the value is still right, only not kept
+    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -164,3 +165,39 @@ def test_renameat2_is_used_on_linux(tmp_path: Path) -> None:
     if not fileio._exchange(a, b):
         pytest.skip("this kernel or file system has no RENAME_EXCHANGE (the two-rename fallback is tested)")
     assert (b / "x").read_text() == "a" and not (a / "x").exists()
+
+
+def test_kept_folder_reads_back_its_key_and_computes_otherwise(tmp_path: Path, monkeypatch) -> None:
+    calls: list[int] = []
+
+    def compute() -> str:
+        calls.append(1)
+        return f"value-{len(calls)}"
+
+    def read(target: Path, payload: dict) -> str | None:
+        text = (target / "value.txt").read_text()
+        return None if text == "refuse" else text
+
+    def write(value: str, staged: Path) -> dict:
+        (staged / "value.txt").write_text(value)
+        return {"length": len(value)}
+
+    target = tmp_path / "kept"
+    keep = lambda key: fileio.kept_folder(target, key, compute, read, write, meta="meta.json")  # noqa: E731
+    assert keep({"k": 1}) == "value-1"
+    assert json.loads((target / "meta.json").read_text()) == {"key": {"k": 1}, "length": 7}
+    assert keep({"k": 1}) == "value-1" and len(calls) == 1  # read back
+    assert keep({"k": 2}) == "value-2" and len(calls) == 2  # another key: computed, replaced whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
+    (target / "value.txt").write_text("refuse")
+    assert keep({"k": 2}) == "value-3"  # read gave up: computed again
+    (target / "meta.json").write_text("{not json")
+    assert keep({"k": 2}) == "value-4"  # a damaged meta file: computed again
+
+    def refuse(staged: Path, where: Path) -> None:
+        raise PermissionError("read-only release")
+
+    monkeypatch.setattr(fileio, "swap_dir", refuse)
+    assert keep({"k": 3}) == "value-5"  # not kept, no staging folder left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
+    assert json.loads((target / "meta.json").read_text())["key"] == {"k": 2}

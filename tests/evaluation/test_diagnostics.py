@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recsys import fileio
 from recsys.data.demo import generate_dataset
 from recsys.errors import ConfigError
 from recsys.evaluation.diagnostics import (
@@ -26,7 +27,6 @@ from recsys.evaluation.diagnostics import (
     relistening,
     straddling_pairs,
 )
-from recsys.evaluation.diagnostics import cache as diagnostics_cache
 from recsys.evaluation.diagnostics.verdict import _verdict
 from recsys.evaluation.stats import random_expectations
 from tests.conftest import require
@@ -310,7 +310,7 @@ def test_cache_is_swapped_in_whole_and_skipped_when_unwritable(
     def refuse(staged: Path, target: Path) -> None:
         raise PermissionError("read-only release")
 
-    monkeypatch.setattr(diagnostics_cache, "swap_dir", refuse)
+    monkeypatch.setattr(fileio, "swap_dir", refuse)  # the one swap every kept folder goes through
     prepared.fingerprint = "f2"
     assert diagnose_cached(prepared, seed=0, n_boot=20).to_dict() == first.to_dict()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["diagnostics"]  # the staging folder is gone

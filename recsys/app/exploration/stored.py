@@ -26,7 +26,7 @@ from recsys.app.exploration.sparsity import SparsityMatrix, prepared_sparsity
 from recsys.app.exploration.summary import DatasetSummary
 from recsys.data.interactions import Interactions
 from recsys.data.prepared import Prepared
-from recsys.fileio import staging_dir, swap_dir
+from recsys.fileio import kept_folder
 
 __all__ = ["FORMAT", "overview_cached", "stored_history", "stored_overlap", "stored_sparsity", "stored_table"]
 
@@ -57,46 +57,27 @@ def overview_cached(prepared: Prepared) -> Overview:
     fingerprint = getattr(prepared, "fingerprint", None)
     if folder is None or fingerprint is None:
         return overview(prepared)
-    key = {"fingerprint": str(fingerprint), "format": FORMAT}
-    target = Path(folder) / _DIR
-    stored = _read(target, key)
-    if stored is not None:
-        return Overview(**{**stored.__dict__, "report": dict(prepared.report or {})})
-    result = overview(prepared)
-    try:
-        _write(result, key, Path(folder), target)
-    except OSError:
-        pass  # a read-only folder: the overview is still right, only not kept
-    return result
 
-
-def _write(result: Overview, key: dict[str, Any], folder: Path, target: Path) -> None:
-    """Write the folder whole in a staging folder, then swap it in place of ``target``."""
-    summary = asdict(result.summary)
-    for name in ("start", "end"):
-        summary[name] = None if summary[name] is None else pd.Timestamp(summary[name]).isoformat()
-    with staging_dir(folder, _DIR) as staged:
-        for name in _TABLES:
-            getattr(result, name).to_parquet(staged / f"{name}.parquet")
-        (staged / _META).write_text(json.dumps({"key": key, "summary": summary}))
-        swap_dir(staged, target)
-
-
-def _read(target: Path, key: dict[str, Any]) -> Overview | None:
-    """The overview stored in ``target`` for ``key``; None when missing, stale or unreadable."""
-    try:
-        payload = json.loads((target / _META).read_text())
-        if payload.get("key") != key:
-            return None
-        tables = {name: pd.read_parquet(target / f"{name}.parquet") for name in _TABLES}
+    def read(target: Path, payload: dict[str, Any]) -> Overview | None:
         values = payload["summary"]
         if set(values) != {f.name for f in fields(DatasetSummary)}:
             return None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    for name in ("start", "end"):
-        values[name] = None if values[name] is None else pd.Timestamp(values[name])
-    return Overview(summary=DatasetSummary(**values), **tables)
+        tables = {name: pd.read_parquet(target / f"{name}.parquet") for name in _TABLES}
+        for name in ("start", "end"):
+            values[name] = None if values[name] is None else pd.Timestamp(values[name])
+        # the prepare report is always the manifest's own
+        return Overview(summary=DatasetSummary(**values), report=dict(prepared.report or {}), **tables)
+
+    def write(result: Overview, staged: Path) -> dict[str, Any]:
+        summary = asdict(result.summary)
+        for name in ("start", "end"):
+            summary[name] = None if summary[name] is None else pd.Timestamp(summary[name]).isoformat()
+        for name in _TABLES:
+            getattr(result, name).to_parquet(staged / f"{name}.parquet")
+        return {"summary": summary}
+
+    key = {"fingerprint": str(fingerprint), "format": FORMAT}
+    return kept_folder(Path(folder) / _DIR, key, lambda: overview(prepared), read, write, meta=_META)
 
 
 def stored_table(prepared: Prepared, name: str, compute: Callable[[Prepared], pd.DataFrame]) -> pd.DataFrame:
@@ -229,31 +210,17 @@ def _kept(
     read: Callable[[Path], T],
     write: Callable[[T, Path], None],
 ) -> T:
-    """``compute()``, kept in ``<prepared folder>/stored/<name>/`` under the data's fingerprint.
-
-    Read back (``read(folder)``) while ``overview.json``'s key there matches; otherwise computed and
-    written whole (``write(value, staging folder)``, then swapped in). A missing or unreadable folder is
-    computed again; one that cannot be written (a read-only release) is only not kept; data without a
-    folder or a fingerprint is not stored at all.
-    """
+    """``compute()``, kept in ``<prepared folder>/stored/<name>/`` under the data's fingerprint
+    (:func:`recsys.fileio.kept_folder`); data without a folder or a fingerprint is not stored at all."""
     folder = getattr(prepared, "folder", None)
     fingerprint = getattr(prepared, "fingerprint", None)
     if folder is None or fingerprint is None:
         return compute()
+
+    def laid(value: T, staged: Path) -> dict[str, Any]:
+        write(value, staged)
+        return {}
+
     key = {"fingerprint": str(fingerprint), "format": FORMAT, "name": name}
     target = Path(folder) / _STORED / name
-    try:
-        if json.loads((target / _META).read_text()).get("key") == key:
-            return read(target)
-    except (OSError, ValueError, KeyError):
-        pass  # missing or unreadable: computed again
-    value = compute()
-    try:
-        target.parent.mkdir(exist_ok=True)
-        with staging_dir(target.parent, name) as staged:
-            write(value, staged)
-            (staged / _META).write_text(json.dumps({"key": key}))
-            swap_dir(staged, target)
-    except OSError:
-        pass  # a read-only folder: the value is still right, only not kept
-    return value
+    return kept_folder(target, key, compute, lambda where, _: read(where), laid, meta=_META)

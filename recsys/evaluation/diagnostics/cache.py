@@ -8,7 +8,6 @@ whole and swapped in at once (:mod:`recsys.fileio`), so a reader never sees half
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +15,7 @@ import pandas as pd
 
 from recsys.evaluation.diagnostics.check import Check, Diagnosis
 from recsys.evaluation.diagnostics.verdict import diagnose
-from recsys.fileio import staging_dir, swap_dir
+from recsys.fileio import kept_folder
 
 if TYPE_CHECKING:
     from recsys.data.prepared import Prepared
@@ -52,52 +51,31 @@ def diagnose_cached(prepared: Prepared, *, seed: int = 0, n_boot: int = 300) -> 
     folder = getattr(prepared, "folder", None)
     if folder is None or key["fingerprint"] is None:
         return diagnose(prepared, seed=seed, n_boot=n_boot)
-    target = Path(folder) / _CACHE_DIR
-    stored = _read_cached(target, key)
-    if stored is not None:
-        return stored
-    diagnosis = diagnose(prepared, seed=seed, n_boot=n_boot)
-    try:
-        _write_cached(diagnosis, key, Path(folder), target)
-    except OSError:
-        pass  # a read-only folder: the diagnosis is still right, only not kept
-    return diagnosis
+    return kept_folder(
+        Path(folder) / _CACHE_DIR, key, lambda: diagnose(prepared, seed=seed, n_boot=n_boot), _read, _write,
+        meta=_CACHE_FILE,
+    )
 
 
-def _write_cached(diagnosis: Diagnosis, key: dict[str, Any], folder: Path, target: Path) -> None:
-    """Write the cache folder whole in a staging folder, then swap it in place of ``target``."""
-    with staging_dir(folder, _CACHE_DIR) as staged:
-        tables: dict[str, dict[str, str]] = {}
-        for i, check in enumerate(diagnosis.reasons):
-            tables[check.name] = {}
-            for j, (name, table) in enumerate(check.tables.items()):
-                file = f"{i}-{j}.parquet"
-                table.to_parquet(staged / file)
-                tables[check.name][name] = file
-        payload = {"key": key, "diagnosis": diagnosis.to_dict(), "tables": tables}
-        (staged / _CACHE_FILE).write_text(json.dumps(payload))
-        swap_dir(staged, target)
+def _write(diagnosis: Diagnosis, staged: Path) -> dict[str, Any]:
+    """One Parquet file per chart table in ``staged``; the diagnosis and the table index for the meta file."""
+    tables: dict[str, dict[str, str]] = {}
+    for i, check in enumerate(diagnosis.reasons):
+        tables[check.name] = {}
+        for j, (name, table) in enumerate(check.tables.items()):
+            file = f"{i}-{j}.parquet"
+            table.to_parquet(staged / file)
+            tables[check.name][name] = file
+    return {"diagnosis": diagnosis.to_dict(), "tables": tables}
 
 
-def _read_cached(target: Path, key: dict[str, Any]) -> Diagnosis | None:
-    """The diagnosis stored in ``target`` for ``key``; None when missing, stale or unreadable."""
-    meta = target / _CACHE_FILE
-    if not meta.is_file():
-        return None
-    try:
-        payload = json.loads(meta.read_text())
-    except (OSError, ValueError):
-        return None
-    if payload.get("key") != key:
-        return None
+def _read(target: Path, payload: dict[str, Any]) -> Diagnosis:
+    """The diagnosis stored in ``target``, from its meta file's ``payload``."""
     stored = payload["diagnosis"]
     checks = []
     for item in stored["reasons"]:
         files = payload["tables"].get(item["name"], {})
-        try:
-            tables = {name: pd.read_parquet(target / file) for name, file in files.items()}
-        except (OSError, ValueError):
-            return None
+        tables = {name: pd.read_parquet(target / file) for name, file in files.items()}
         fields = dict(item)
         fields["ci"] = tuple(fields["ci"])
         fields["effect_ci"] = tuple(fields["effect_ci"])
