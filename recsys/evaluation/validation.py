@@ -72,18 +72,23 @@ class _Prepared:
     val: Interactions
     data: EvalData
     rows: np.ndarray
+    size: int | None  # the sample setting resolved for these users (None: all)
     buffer: list[np.ndarray]  # the block buffer, allocated at the first epoch and reused by the others
     dense: list[bool]  # set once the factor index scored the whole catalogue: later epochs skip it
 
 
-def _sample(rows: np.ndarray, sample_users: int | str | None, seed: int) -> np.ndarray:
-    """``sample_users`` of ``rows`` (all when fewer or None; ``"auto"``: :func:`auto_sample_size`),
-    seeded, in ascending order."""
+def _resolved(sample_users: int | str | None, eligible: int) -> int | None:
+    """The sample size a setting means for ``eligible`` users (``"auto"``: :func:`auto_sample_size`)."""
     if sample_users == AUTO:
-        sample_users = auto_sample_size(len(rows))
-    if sample_users is None or len(rows) <= int(sample_users):
+        return auto_sample_size(eligible)
+    return None if sample_users is None else int(sample_users)
+
+
+def _sample(rows: np.ndarray, size: int | None, seed: int) -> np.ndarray:
+    """``size`` of ``rows`` (all when fewer or None), seeded, in ascending order."""
+    if size is None or len(rows) <= size:
         return rows
-    chosen = np.random.default_rng(seed).choice(len(rows), size=sample_users, replace=False)
+    chosen = np.random.default_rng(seed).choice(len(rows), size=size, replace=False)
     return rows[np.sort(chosen)]
 
 
@@ -91,7 +96,8 @@ def _prepare(
     train: Interactions, val: Interactions, *, threshold: float, sample_users: int | str | None, seed: int
 ) -> _Prepared:
     data = prepare_truth(train, val, threshold=threshold, exclude_seen=True)
-    return _Prepared(train, val, data, _sample(data.rows, sample_users, seed), [], [False])
+    size = _resolved(sample_users, len(data.rows))
+    return _Prepared(train, val, data, _sample(data.rows, size, seed), size, [], [False])
 
 
 def _check(k: int, sample_users: int | str | None, block: int) -> None:
@@ -204,7 +210,6 @@ class _NdcgValidate:
         self.k, self.seed, self.threshold, self.block = k, seed, threshold, block
         self.sample_users = sample_users
         self.name = f"val_ndcg@{k}"
-        self.sample_size = sample_users if isinstance(sample_users, int) else None
         # One entry: a fit validates on one (train, val) pair; identity, not equality, is the cheap
         # check, and keeping the objects themselves (not their ids) means a freed id can never be
         # mistaken for them.
@@ -215,9 +220,15 @@ class _NdcgValidate:
         if not cache or cache[0].train is not train or cache[0].val is not val:
             cache[:] = [_prepare(train, val, threshold=self.threshold, sample_users=self.sample_users,
                                  seed=self.seed)]  # fmt: skip
-            if self.sample_users == AUTO:
-                self.sample_size = auto_sample_size(len(cache[0].data.rows))
         return cache[0]
+
+    @property
+    def sample_size(self) -> int | None:
+        """The sample setting as a number (what ``"auto"`` settled on once a pair was seen); None: all
+        users, or ``"auto"`` before any validation."""
+        if self._cache:
+            return self._cache[0].size
+        return self.sample_users if isinstance(self.sample_users, int) else None
 
     def __call__(self, scorer: RowScorer, train: Interactions, val: Interactions) -> dict[str, float]:
         prepared = self._prepared(train, val)
