@@ -155,3 +155,23 @@ def test_average_of_a_flat_member_counts_them_as_one() -> None:
     np.testing.assert_allclose(values, [(0 + 1) / 2, (0.5 + 1) / 2, (1 + 1) / 2])
     weighted, _ = member_blocks.linear_values(raw, "average", None, np.array([1.5, 0.5]), _apply_scale)
     np.testing.assert_allclose(weighted, [(0 + 0.5) / 2, (0.75 + 0.5) / 2, (1.5 + 0.5) / 2])
+
+
+def test_ranks_fall_back_to_whole_rows_when_an_end_would_keep_too_many_cells(monkeypatch) -> None:
+    """With every listed track taken as near an end (an edge of the whole row), counting from that end
+    would keep most cells: those pairs go to the whole-row count, with the same ranks."""
+    rng = np.random.default_rng(13)
+    s = rng.integers(0, 500, size=(6, 10_000)).astype(np.float32)
+    items = np.array([1, 5_000, 9_999, 42])
+    want = _ranks_by_hand(s, items)
+    monkeypatch.setattr(member_blocks, "_RANK_EDGE", 1)
+    kept: list[bool] = []
+    real = member_blocks._count_near
+
+    def spy(*args, **kwargs):
+        kept.append(real(*args, **kwargs))
+        return kept[-1]
+
+    monkeypatch.setattr(member_blocks, "_count_near", spy)
+    assert member_blocks.ranks(s, items).tolist() == want.tolist()
+    assert kept == [False]  # the top refused; nothing was left for the bottom
