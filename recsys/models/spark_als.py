@@ -43,7 +43,7 @@ from recsys.data.spark_session import spark_session
 from recsys.errors import EngineError, TrainingCancelled, TrainingError
 from recsys.models.base import TrainCallback, Validator
 from recsys.models.training import StopFlag
-from recsys.models.wmf_loss import penalty, weighted_cells, wmf_loss
+from recsys.models.wmf_loss import penalty, weighted_cells, wmf_losses
 
 if TYPE_CHECKING:
     from pyspark import SparkContext
@@ -258,12 +258,14 @@ def _final_metrics(
     cfg = model.config
     x, y = model.user_factors, model.item_factors
     ridge = penalty(cells, cfg.reg, "count")
-    metrics = {"train_loss": wmf_loss(x, y, cells, **ridge)}
-    if val is not None:
-        same = np.array_equal(val.user_ids, train.user_ids) and np.array_equal(val.item_ids, train.item_ids)
-        if not same:
-            val = train.align(val.to_frame())
-        metrics["val_loss"] = wmf_loss(x, y, _cells(val, cfg), **ridge)
-        if validate is not None:
-            metrics.update({str(k): float(v) for k, v in validate(model.score_users, train, val).items()})
+    if val is None:
+        return {"train_loss": wmf_losses(x, y, [cells], **ridge)[0]}
+    same = np.array_equal(val.user_ids, train.user_ids) and np.array_equal(val.item_ids, train.item_ids)
+    if not same:
+        val = train.align(val.to_frame())
+    # one call, as WMF.fit: the two losses share their Gram term
+    train_loss, val_loss = wmf_losses(x, y, [cells, _cells(val, cfg)], **ridge)
+    metrics = {"train_loss": train_loss, "val_loss": val_loss}
+    if validate is not None:
+        metrics.update({str(k): float(v) for k, v in validate(model.score_users, train, val).items()})
     return metrics
