@@ -12,6 +12,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -c "from recsys.data.template_read import warm_up; warm_up()"  # compile the sessions reader once
 	touch $(STAMP)
 
 install: $(STAMP)

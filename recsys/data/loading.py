@@ -1,7 +1,11 @@
 """Fast, validating loading of ``sessions.jsonl`` (the catalogue files are :mod:`recsys.data.records`').
 
-``sessions.jsonl`` of a real release holds millions of lines, so it is read with pyarrow's columnar JSON
-reader into typed columns (pandas' JSON parser needs 16 s and 4 GB for 3 million events). pyarrow fails
+``sessions.jsonl`` of a real release holds millions of lines. A file every line of which is in the layout
+releases are written in (``json.dumps``'s, fields in release order) is read by the compiled template
+reader (:mod:`recsys.data.template_read`: about twice polars' speed on two cores, the lines numbered and
+the file hashed in the same pass). Any other file is read with pyarrow's columnar JSON reader into typed
+columns (pandas' JSON parser needs 16 s and 4 GB for 3 million events); both give the same table for a
+file in the layout. pyarrow fails
 a whole file on one bad line and cannot say which line it was, so when it fails (or infers a type no
 release uses, or reads invalid UTF-8, or sees fewer rows than lines) the file is read a second time line
 by line (:func:`recsys.data.jsonl.parse_line`). That slow pass finds every malformed line with its
@@ -56,6 +60,7 @@ from recsys.data.rawfile import (
     overlong_reason,
 )
 from recsys.data.records import INT64_RANGE, read_records
+from recsys.data.template_read import read_template
 from recsys.errors import DataError
 
 __all__ = [
@@ -151,6 +156,16 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
     # The hash and the line count (FileScanner) run after the columnar read, which has both cores, and
     # beside the encoding of its columns; the rows are numbered 1..n meanwhile and renumbered in the
     # rare file with blank lines. Every error is raised after the scanner's own.
+    if overlong is None and (template := read_template(path)) is not None:
+        # The release's own layout, read by the compiled scanner: no line can be malformed.
+        table = _finish(template.table)
+        return LoadedSessions(
+            table=table,
+            malformed=empty_malformed(),
+            input_rows=table.num_rows,
+            fingerprint=template.fingerprint,
+            path=path,
+        )
     scanner = FileScanner(path)
     table: pa.Table | None = None
     if overlong is None and first_line_is_object(path):
@@ -221,7 +236,8 @@ def _join(scanner: FileScanner, path: Path) -> None:
 # The common release's types, read as such: no type inference, and the fields a release adds (ignored)
 # are never built. At 10 million lines this read is 1.5 GB at its peak instead of 2.1 GB. Measured
 # against polars (benchmarks/results/scale.md): polars' own read of the same file peaks at 2.9 GB (it
-# holds the whole file), beyond the 2 GB budget of prepare, so the columnar reader stays pyarrow's.
+# holds the whole file), beyond the 2 GB budget of prepare, so the general reader stays pyarrow's; the
+# release's own layout goes faster still through the template reader.
 _TYPED = pa.schema([
     ("session_id", pa.int64()), ("timestamp", pa.string()), ("user_id", pa.int64()),
     ("track_id", pa.string()), ("event_type", pa.string()),
@@ -419,11 +435,17 @@ def _read_sessions_slow(path: Path) -> tuple[pa.Table, pd.DataFrame]:
 
 
 def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
-    """The column dictionary-encoded, one array (codes in order of first appearance)."""
+    """The column dictionary-encoded, one array (codes in order of first appearance).
+
+    A column coded chunk by chunk already (the template reader's: each chunk's dictionary in order of
+    first appearance in the chunk) keeps its codes: unifying the dictionaries in chunk order appends
+    each chunk's new values in that order, which is the order of first appearance in the column."""
     if pa.types.is_null(column.type):
         column = pa.chunked_array([pa.nulls(len(column), pa.string())])
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
+    if pa.types.is_dictionary(column.type) and column.num_chunks:
+        unified = column.unify_dictionaries()
+        indices = pa.concat_arrays([chunk.indices for chunk in unified.chunks])
+        return pa.DictionaryArray.from_arrays(indices, unified.chunk(0).dictionary)
     # Encoded chunk by chunk with one memo table, so a value keeps its code in every chunk and the last
     # chunk's dictionary holds them all: only the codes are concatenated, not the strings (copying
     # those first cost as much as the encoding).
