@@ -435,11 +435,9 @@ def _read_sessions_slow(path: Path) -> tuple[pa.Table, pd.DataFrame]:
 
 
 def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
-    """The column dictionary-encoded, one array (codes in order of first appearance).
-
-    A column coded chunk by chunk already (the template reader's: each chunk's dictionary in order of
-    first appearance in the chunk) keeps its codes: unifying the dictionaries in chunk order appends
-    each chunk's new values in that order, which is the order of first appearance in the column."""
+    """The column dictionary-encoded, one array (codes in order of first appearance). A column coded chunk
+    by chunk (the template reader's, each chunk's dictionary in its order of first appearance) is unified
+    in chunk order, which appends each chunk's new values: the column's order of first appearance."""
     if pa.types.is_null(column.type):
         column = pa.chunked_array([pa.nulls(len(column), pa.string())])
     if pa.types.is_dictionary(column.type) and column.num_chunks:
@@ -487,11 +485,16 @@ def _finish(table: pa.Table) -> pa.Table:
         users = pa.chunked_array([pa.nulls(len(table), pa.int64())])
     return pa.table(
         {
-            "line": table["line"].combine_chunks(),
-            "session_id": table["session_id"].combine_chunks(),
-            "timestamp": table["timestamp"].combine_chunks(),
-            "user_id": users.combine_chunks(),
+            "line": _one_array(table["line"]),
+            "session_id": _one_array(table["session_id"]),
+            "timestamp": _one_array(table["timestamp"]),
+            "user_id": _one_array(users),
             "track_id": track,
             "event_type": events,
         }
     )
+
+
+def _one_array(column: pa.ChunkedArray) -> pa.Array:
+    # combine_chunks copies even a lone chunk: at 10 million rows 80 MB of fresh memory, 0.2 s a column
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
