@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from recsys.data.columns import one_array
 from recsys.data.splitting import user_time_key, user_time_order
 
 __all__ = ["LISTENING_EVENTS", "RULES", "CleanResult", "clean_events", "rejected_frame"]
@@ -190,7 +191,7 @@ def clean_events(table: pa.Table, track_ids: Iterable | pa.Array) -> CleanResult
     # copies: only runs of rows with equal (user, time) are candidates, compared field by field in file
     # order (one sort serves both steps, and no hash is involved).
     alive = np.flatnonzero(reason == 0)
-    stamps = table["timestamp"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
+    stamps = one_array(table["timestamp"]).cast(pa.int64()).to_numpy(zero_copy_only=False)
     columns = (session_key, stamps, fixed_user, track_codes, event_codes)
     order, same = _sorted_pairs(fixed_user, stamps, alive)
     repeated = np.zeros(len(order), dtype=bool)

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from recsys.data.cleaning import clean_events, rejected_frame
+from recsys.data.columns import one_array
 from recsys.data.jsonl import file_fingerprint
 from recsys.data.loading import read_sessions
 from recsys.data.rawfile import check_file
@@ -298,12 +299,12 @@ def build_report(
     """
     if sanity is None:
         sanity = check_sanity(events, catalogue)
-    event_column = events["event_type"].combine_chunks()
+    event_column = one_array(events["event_type"])
     event_names = event_column.dictionary.to_pylist()
     event_counts = np.bincount(
         event_column.indices.to_numpy(zero_copy_only=False), minlength=len(event_names)
     ).tolist()
-    track_codes = events["track_id"].combine_chunks().indices.to_numpy(zero_copy_only=False)
+    track_codes = one_array(events["track_id"]).indices.to_numpy(zero_copy_only=False)
     stamps = events["timestamp"]
     first, last = (pc.min(stamps).as_py(), pc.max(stamps).as_py()) if len(events) else (None, None)
     report: dict[str, Any] = {
@@ -408,12 +409,12 @@ def process_inputs(
     step(1)
 
     user_codes, user_uniques = _factorize(events["user_id"], cleaned.order)
-    track_column = events["track_id"].combine_chunks()
+    track_column = one_array(events["track_id"])
     track_codes = track_column.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     track_names = track_column.dictionary
     codes = assign_splits(
         user_codes,
-        events["timestamp"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False),
+        one_array(events["timestamp"]).cast(pa.int64()).to_numpy(zero_copy_only=False),
         method=settings.split,
         val_frac=settings.val_frac,
         test_frac=settings.test_frac,
@@ -429,7 +430,7 @@ def process_inputs(
 
     if sink is not None:  # final now: written while the scores are computed
         sink("events.parquet", events.select(list(EVENT_COLUMNS)))
-    event_column = events["event_type"].combine_chunks()
+    event_column = one_array(events["event_type"])
     weights = settings.to_dict()["weights"]
     weight_of = np.array(
         [weights.get(name, settings.default_weight) for name in event_column.dictionary.to_pylist()] + [0.0]

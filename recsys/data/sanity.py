@@ -27,6 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from recsys.data.columns import one_array
+
 __all__ = [
     "FLAG_COLUMNS",
     "PLAUSIBLE_START",
@@ -169,19 +171,19 @@ def event_flags(
     if events.num_rows == 0:
         return empty_flags(), []
     lines = events["line"].to_numpy()
-    users = events["user_id"].combine_chunks()
+    users = one_array(events["user_id"])
     known = pa.array(list(user_ids))
     if known.type != users.type and len(known):
         # Ids typed differently in the two files (ints in one, strings in the other): compare as text.
         users, known = pc.cast(users, pa.string()), pc.cast(known, pa.string())
     unknown = ~pc.is_in(users, value_set=known).to_numpy(zero_copy_only=False)
-    millis = events["timestamp"].combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
+    millis = one_array(events["timestamp"]).cast(pa.int64()).to_numpy(zero_copy_only=False)
     low, high = (_millis(t) for t in window)
     odd_time = (millis < low) | (millis > high)
     parts = [empty_flags()]
     unknown_ids: list = []
     if unknown.any():
-        shown = events["user_id"].combine_chunks().filter(pa.array(unknown)).to_pylist()
+        shown = one_array(events["user_id"]).filter(pa.array(unknown)).to_pylist()
         unknown_ids = list(dict.fromkeys(shown))
         parts.append(
             _flags("sessions.jsonl", lines[unknown], "unknown_user", True,
