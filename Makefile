@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+SCANNER := recsys/data/_template_scan.so
 DATA ?= data_files/demo
 
 .PHONY: install browser java run demo-data test lint bench clean
@@ -12,10 +13,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
-	$(PY) -c "from recsys.data.template_read import warm_up; warm_up()"  # compile the sessions reader once
 	touch $(STAMP)
 
-install: $(STAMP)
+## the compiled reader of sessions.jsonl (recsys/data/template_scan.c); a C compiler is installed when
+## missing and we are root (without the library every file is read by the general reader, slower)
+$(SCANNER): recsys/data/template_scan.c
+	@if ! command -v cc >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -q && apt-get install -y -q gcc; fi
+	cc -O2 -shared -fPIC -o $@ $<
+
+install: $(STAMP) $(SCANNER)
 
 ## demo-data: generate the demo dataset if data_files/ has none, prepare it, train the default models
 demo-data: install
@@ -48,4 +55,4 @@ bench: install
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(SCANNER)

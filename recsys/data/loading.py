@@ -62,6 +62,7 @@ from recsys.data.rawfile import (
 )
 from recsys.data.records import INT64_RANGE, read_records
 from recsys.data.template_read import read_template
+from recsys.data.template_scan import available as scanner_built
 from recsys.errors import DataError
 
 __all__ = [
@@ -83,6 +84,7 @@ _EVENT_ALIASES = {"advertisment": "advertisement"}
 MIN_TIMESTAMP_MS = -62_135_596_800_000
 #: Latest timestamp accepted, in epoch milliseconds: 9999-12-31T23:59:59.999 (a date's last moment).
 MAX_TIMESTAMP_MS = 253_402_300_799_999
+_UNBUILT = "the compiled reader is not built (make install): the general reader read the file"
 _RANGE_TEXT = "out of range: a timestamp must fall in years 1-9999 (epoch milliseconds, or ISO-8601)"
 
 
@@ -184,7 +186,7 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
             raise DataError("required column is missing", file=str(path), line=1, field=missing[0])
         if any(not _OK_TYPES[name](table.schema.field(name).type) for name in SESSION_FIELDS):
             table = None  # a value of a type no release uses: find its line the slow way
-    notes: list[str] = []
+    notes = [] if scanner_built() else [_UNBUILT]
     if table is not None:
         rows = table.num_rows
         table = table.select(list(SESSION_FIELDS))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from recsys.data.template_scan import (
     MIN_LINE_BYTES,
     Columns,
     Words,
+    available,
     last_line_break,
     line_breaks,
     new_columns,
@@ -35,7 +35,7 @@ from recsys.data.template_scan import (
     scan_lines,
 )
 
-__all__ = ["TemplateRead", "read_template", "warm_up"]
+__all__ = ["TemplateRead", "read_template"]
 
 _BLOCK = 32 << 20  # bytes a scan reads at a time: a few blocks in flight keep both cores busy
 _CODED = pa.dictionary(pa.int32(), pa.string())
@@ -86,11 +86,12 @@ def read_template(path: Path) -> TemplateRead | None:
     Returns
     -------
     TemplateRead or None
-        ``None`` when the file is empty or a line is outside the layout (the general reader's work).
+        ``None`` when the file is empty, a line is outside the layout or the scanner is not built (the
+        general reader's work).
     """
     info = file_stat(path)
     size = info["size"]
-    if size == 0:
+    if size == 0 or not available():
         return None
     most_rows, most_blocks = size // (MIN_LINE_BYTES + 1) + 1, size // _BLOCK + 2
     columns = new_columns(most_rows)
@@ -151,21 +152,6 @@ def read_template(path: Path) -> TemplateRead | None:
     return TemplateRead(table=table, fingerprint=info)
 
 
-def warm_up() -> None:
-    """Compile the scanner now (cached beside :mod:`recsys.data.template_scan`), not on the first prepare.
-
-    ``make install`` calls it: compiling takes a few seconds, once per installation."""
-    line = (
-        '{"session_id": 1, "timestamp": "2023-03-14T08:29:11.917000", "user_id": 101, '
-        '"track_id": "CPW9ds8UPbEgJRah84IH6J", "event_type": "play"}\n'
-    )
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "sessions.jsonl"
-        path.write_text(line * 2)
-        if read_template(path) is None:
-            raise RuntimeError("the template reader did not read its own example")
-
-
 def _fill(fh: io.RawIOBase, view: memoryview) -> int:
     """Read into ``view`` until it is full or the file ends; the bytes read."""
     got = 0
@@ -183,7 +169,7 @@ def _scan(
 ) -> _Scanned:
     """Scan one block and code its two text columns (on a worker thread, beside the reading)."""
     rows, off = scan_lines(
-        buf, block.size, last, block.first_row, block.first_slot, block.text_start, *columns, tracks, events
+        buf, block.size, last, block.first_row, block.first_slot, block.text_start, columns, tracks, events
     )
     if off >= 0 or rows != block.rows:
         return _Scanned(max(off, 0))

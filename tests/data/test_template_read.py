@@ -10,6 +10,7 @@ import pytest
 
 import recsys.data.loading as loading
 import recsys.data.template_read as template_read
+import recsys.data.template_scan as template_scan
 from recsys.data.jsonl import file_fingerprint
 from recsys.data.loading import read_sessions
 from recsys.data.template_read import read_template
@@ -198,3 +199,47 @@ def test_the_general_reader_still_names_a_bad_line(tmp_path: Path) -> None:
     skipped = read_sessions(path, skip_malformed=True)
     assert skipped.malformed["line"].tolist() == [32]
     assert skipped.table.num_rows == 49
+
+
+def test_without_the_built_scanner_the_general_reader_reads_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path / "sessions.jsonl", _VARIED)
+    built = read_sessions(path)
+    monkeypatch.setattr(template_scan, "LIBRARY", tmp_path / "missing.so")
+    template_scan._library.cache_clear()
+    try:
+        assert not template_scan.available()
+        assert read_template(path) is None
+        unbuilt = read_sessions(path)
+    finally:
+        monkeypatch.undo()
+        template_scan._library.cache_clear()
+    assert unbuilt.table.equals(built.table)
+    assert unbuilt.notes == [loading._UNBUILT]
+    assert template_scan.available()
+
+
+def test_the_scanner_writes_only_within_its_outputs() -> None:
+    """The C code checks the room it is given: a block too big for its outputs stops as a line off the
+    layout (the general reader's work), and outputs of the wrong kind are refused before any write."""
+    line = (_line(1, "2023-01-01T00:00:00", 1, "abc", "play") + "\n").encode()
+    buf = np.frombuffer(line * 4, dtype=np.uint8).copy()
+    columns = template_scan.new_columns(4)
+    tracks, events = template_scan.new_words(4, 1, len(buf)), template_scan.new_words(4, 1, len(buf))
+    assert template_scan.scan_lines(buf, len(buf), True, 0, 0, 0, columns, tracks, events) == (4, -1)
+    assert columns[0].tolist() == [1, 1, 1, 1] and columns[1][0] == 1672531200000
+    assert tracks[0][:5].tolist() == [0, 3, 6, 9, 12]
+    # 6 bytes of text room (the smaller column's): the second line's "play" would overflow, so it is off
+    small = (np.zeros(4, np.int32), np.zeros(6, np.uint8), np.zeros(4, np.bool_))
+    fresh = template_scan.new_columns(4)
+    assert template_scan.scan_lines(buf, len(buf), True, 0, 0, 0, fresh, small, events) == (1, len(line))
+    assert small[1].tolist() == list(b"abcabc")  # (the track of the line stopped at, never used)
+    three = template_scan.new_columns(3)  # room for three rows only
+    assert template_scan.scan_lines(buf, len(buf), True, 0, 0, 0, three, tracks, events) == (3, 3 * len(line))
+    with pytest.raises(ValueError, match="not of the kind"):
+        template_scan.scan_lines(buf, len(buf) + 1, True, 0, 0, 0, columns, tracks, events)
+    with pytest.raises(ValueError, match="not of the kind"):
+        template_scan.scan_lines(
+            buf, len(buf), True, 0, 0, 0, columns, tracks, (events[0], events[1], events[1])
+        )
