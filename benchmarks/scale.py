@@ -121,7 +121,10 @@ def measure_dataset(name: str, size: dict[str, int], *, groups: tuple[int, ...])
 
 def paired(a: list[str], b: list[str], n: int) -> dict[str, Any]:
     """``a`` and its anchor ``b`` as whole processes, in alternation (A B A B ...), ``n`` of each: the
-    ratio is taken pair by pair (neighbours share the machine's conditions) and the median quoted."""
+    ratio is taken pair by pair (neighbours share the machine's conditions) and the median quoted. One
+    run of each comes first, not counted: both then read their input from the page cache (the steps
+    before may have pushed it out: a cold read cost one anchor 92 s)."""
+    run(a), run(b)
     runs = [(run(a), run(b)) for _ in range(n)]
     ratios = sorted(x["wall"] / y["wall"] for x, y in runs)
     return {"a": [x for x, _ in runs], "b": [y for _, y in runs], "ratios": ratios,
@@ -134,8 +137,8 @@ def pairs_section(pairs: dict[str, dict[str, Any]]) -> list[str]:
         "## Paired whole-process ratios (the figures to quote for prepare and train)",
         "",
         "Each command ran as a whole process (Python start-up, imports and loading included), A and its",
-        "anchor B in alternation; the ratio is taken pair by pair and the median quoted, so a busy minute",
-        "weighs on both sides of a pair.",
+        "anchor B in alternation after one uncounted run of each (warm page cache for both); the ratio is",
+        "taken pair by pair and the median quoted, so a busy minute weighs on both sides of a pair.",
         "",
         "| what | A | B (anchor) | A wall (median) | B wall (median) | A / B per pair | median | A peak MB "
         "| target |",
@@ -301,18 +304,23 @@ def big_fit_section(res: dict[str, Any]) -> list[str]:
 
 NOTES = """## Reading
 
-* **prepare's reader.** pyarrow's JSON reader with the release's types given, times parsed by the reader
-  itself (`recsys/data/loading.py`; other files fall back to inferred types, then to the line-by-line
-  pass that names the line and field). Chosen on memory: polars' own bare read of the 1.4 GB file peaks at
-  3.0 GB, beyond prepare's whole 2 GB budget, while the typed pyarrow read peaks at about 1.5 GB; polars
-  parses it about twice as fast on the two cores (3.6-4.2 s against 7.0-7.5 s in the anchor rows).
-  prepare's whole process is 12.2 s against polars' 3.8 s (**3.28x, missed**; it was 3.52x at 29.6 s).
-  In-process at 50,000 users: loading 8.7 s (the JSON parse, with the scan that numbers the lines and
-  fingerprints the file and the dictionary encoding of the two text columns alongside it on the other
-  core), cleaning 1.8 s (one stable sort serves the duplicates and, handed on, the split), split 0.6 s,
-  scores 1.2 s (integer weights counted by one sort), and 0.3 s of Parquet writing left after the rest
-  (the tables are written on background threads as each is final). It is CPU-bound: about 26 s of CPU
-  against polars' 8 s, two thirds of it the JSON parse. The 1,000-user release is 2.46x.
+* **prepare's reader.** A `sessions.jsonl` wholly in the releases' own layout (`json.dumps`'s
+  separators, the five fields in release order: the customer's files and the generator's) is read by a
+  compiled scanner (`recsys/data/template_scan.c`, built by `make install`, called through ctypes, on
+  both cores while the main thread reads the
+  file in 32 MiB blocks and hashes it): 10 million lines in about 3.4 s with the text columns coded,
+  peak 1.3 GB, against pyarrow's JSON reader's 7.0-7.5 s and polars' 3.6-4.6 s (whose bare read peaks at
+  3.0 GB, beyond prepare's whole 2 GB budget). It accepts a line only where pyarrow's typed read gives
+  the very same values; at its first other line the file goes to the general reader (pyarrow's JSON
+  reader with the release's types, then the line-by-line pass that names the line and field), with the
+  same result for a file in the layout (tested line by line). prepare's whole process: **PREPARE_50K**
+  polars' bare read at 50,000 users (it was 3.28x, then 3.52x), **PREPARE_1K** on the 1,000-user release;
+  prepare used 15.7 s of CPU against polars' 8.2 s (farm-bench, 4 runs). In-process at 50,000 users:
+  loading about 3.5-4.7 s, cleaning 1.6-1.8 s (one stable sort serves the duplicates and, handed on, the
+  split), split 0.5 s, scores 1.3 s (integer weights counted by one sort), and a few tenths of a second
+  of Parquet writing left after the rest (the tables are written on background threads as each is
+  final; statistics only for value columns, no dictionary for all-distinct ones). Python start-up and
+  imports are about 1.1 s.
 * **evaluate and the validation** find each user's exact top-k with `recsys/evaluation/factor_topk.py`:
   tracks in decreasing factor norm, stopped when a Cauchy-Schwarz bound falls below the user's k-th
   score. At this size a user's top-10 needs about 1% of the tracks, so the work is a few percent of the
@@ -370,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-small", action="store_true", help="no 1,000-user release")
     parser.add_argument("--render", type=Path, nargs=2, metavar=("JSON", "TITLE"),
                         help="only render an earlier run's scale.json as a section appended to --out")
-    parser.add_argument("--pairs", type=int, default=3, help="A/B whole-process pairs per comparison "
+    parser.add_argument("--pairs", type=int, default=5, help="A/B whole-process pairs per comparison "
                         "(prepare against polars, train against implicit; 0: none)")
     parser.add_argument("--reuse-fits", type=Path, help="take the fit-only rows from an earlier run's "
                         "scale.json (said so in the file) instead of measuring them again")
