@@ -307,29 +307,29 @@ NOTES = """## Reading
 * **prepare's reader.** A `sessions.jsonl` wholly in the releases' own layout (`json.dumps`'s
   separators, the five fields in release order: the customer's files and the generator's) is read by a
   compiled scanner (`recsys/data/template_scan.c`, built by `make install`, called through ctypes, on
-  both cores while the main thread reads the
-  file in 32 MiB blocks and hashes it): 10 million lines in about 3.4 s with the text columns coded,
-  peak 1.3 GB, against pyarrow's JSON reader's 7.0-7.5 s and polars' 3.6-4.6 s (whose bare read peaks at
-  3.0 GB, beyond prepare's whole 2 GB budget). It accepts a line only where pyarrow's typed read gives
-  the very same values; at its first other line the file goes to the general reader (pyarrow's JSON
-  reader with the release's types, then the line-by-line pass that names the line and field), with the
-  same result for a file in the layout (tested line by line). prepare's whole process: **PREPARE_50K**
-  polars' bare read at 50,000 users (it was 3.28x, then 3.52x), **PREPARE_1K** on the 1,000-user release;
-  prepare used 15.7 s of CPU against polars' 8.2 s (farm-bench, 4 runs). In-process at 50,000 users:
-  loading about 3.5-4.7 s, cleaning 1.6-1.8 s (one stable sort serves the duplicates and, handed on, the
-  split), split 0.5 s, scores 1.3 s (integer weights counted by one sort), and a few tenths of a second
-  of Parquet writing left after the rest (the tables are written on background threads as each is
-  final; statistics only for value columns, no dictionary for all-distinct ones). Python start-up and
-  imports are about 1.1 s.
+  both cores while the main thread reads the file in 32 MiB blocks and hashes it): 10 million lines in
+  1.7-3.0 s with the text columns coded, peak 1.15 GB, against pyarrow's JSON reader's 7.0-7.5 s and
+  polars' 3.6-4.6 s (whose bare read peaks at 3.0 GB, beyond prepare's whole 2 GB budget). It accepts a
+  line only where pyarrow's typed read gives the very same values; at its first other line the file goes
+  to the general reader (pyarrow's JSON reader with the release's types, then the line-by-line pass that
+  names the line and field), with the same result for a file in the layout (tested line by line).
+  prepare's whole process: **1.96x** polars' bare read at 50,000 users (it was 3.28x, and 3.52x before),
+  **1.73x** on the 1,000-user release (2.46x); prepare used 11.9 s of CPU against polars' 7.5 s
+  (farm-bench, 5 runs), peak 1.5 GB. In-process at 50,000 users: loading about 2.5-4 s (the catalogue
+  files included), cleaning 1.6-2.2 s (one stable sort serves the duplicates and, handed on, the split),
+  split 0.5 s, scores 1.3 s (integer weights counted by one sort), and a few tenths of a second of
+  Parquet writing left after the rest (the tables are written on background threads as each is final;
+  statistics only for value columns, no dictionary for all-distinct ones). Python start-up and imports
+  are about 1.1 s.
 * **evaluate and the validation** find each user's exact top-k with `recsys/evaluation/factor_topk.py`:
   tracks in decreasing factor norm, stopped when a Cauchy-Schwarz bound falls below the user's k-th
   score. At this size a user's top-10 needs about 1% of the tracks, so the work is a few percent of the
   dense product; the `prune=False` row scores every track (blocks into one reused buffer, exclusions
   written through the CSR, torch's top-k on both cores) and gives the same lists. `implicit`'s
-  recommend-all scores every track. `evaluate`'s CLI wall is 8.2 s against its 16.4 s (0.50x, on the
-  target; 0.37x in the run before): the evaluation itself takes 2.1 s, the rest is Python start-up and
-  the torch import (about 2.2 s), reading the model file and the prepared tables (about 2 s) and the
-  bootstrap CIs (0.7 s).
+  recommend-all scores every track. `evaluate`'s CLI wall is 6.7 s against its 16.9 s (0.40x; 0.50x and
+  0.37x in earlier runs): the evaluation itself takes 1.8 s, the rest is Python start-up and the torch
+  import (about 2.2 s), reading the model file and the prepared tables (about 2 s) and the bootstrap CIs
+  (0.7 s).
 * **per-epoch validation** is `val_loss` (the objective on the validation cells, one sampled product
   over their CSR pattern) plus NDCG@10 on a fixed, seeded sample of the validation users
   (`--val-users`, by default `auto`: a twentieth of them, at least 50 and at most 2,000, so 2,000 at
@@ -349,19 +349,20 @@ NOTES = """## Reading
   has not used before costs about 2 s per GB (`np.empty((2000, 100000), np.float32).fill(1)`: 1.79 s the
   first time in a process, 0.095 s the next), and the first call's product alone takes 1.28 s against
   0.29-0.41 s after.
-* **train's wall time** (whole processes, both loading the prepared tables the same way): 1.22x
-  `implicit`'s at 50,000 users, 1.11x at 1,000. The CG's sparse-dense product is torch's embedding-bag
-  sum over one CSR pattern built per fit (2-3x faster than the CSR product), so an ALS update is 0.73 s
-  an epoch against `implicit`'s 0.79 s an iteration; the training and validation losses share their Gram
-  term (`wmf_losses`). What is left over `implicit`: the per-epoch losses and validation (about 0.18 s an
-  epoch), the final metrics on every validation user (1.2 s) and the save.
+* **train's wall time** (whole processes, both loading the prepared tables the same way): 1.23x
+  `implicit`'s at 50,000 users, 0.97x at 1,000 (1.22x and 1.11x in the run before). The CG's
+  sparse-dense product is torch's embedding-bag sum over one CSR pattern built per fit (2-3x faster than
+  the CSR product), so an ALS update is 0.73 s an epoch against `implicit`'s 0.79 s an iteration; the
+  training and validation losses share their Gram term (`wmf_losses`). What is left over `implicit`: the
+  per-epoch losses and validation (about 0.18 s an epoch), the final metrics on every validation user
+  (1.2 s) and the save.
 * **per-epoch validation on the 1,000-user release**: ranking its 22,000 tracks for all 1,000 users
   is 1.4 G multiply-adds, about as much work as the ALS update of its 1.2 M pairs, so measuring everyone
   cost 88% of the update (the earlier setting of 2,000 users covered all of them). The `auto` sample
   measures 50 of them there, and once the factor index shows it scores the whole (small) catalogue
   anyway, later epochs score it directly, without building the index.
-* A single anchor row can mislead: the 1,000-user polars row (15.9 s) read a file the 50,000-user steps
-  had pushed out of the page cache, while in the pairs below the table it read it warm in 1.5 s. The
+* A single anchor row can mislead: the 1,000-user polars row (17.3 s here) read a file the 50,000-user
+  steps had pushed out of the page cache, while in the pairs below the table it read it warm in 1.5 s. The
   paired whole-process ratios are the ones to quote.
 * The machine is shared: a 1-minute load of 6-14 on 2 cores means a step ran on a fraction of a core,
   and two steps a minute apart may have seen very different shares. Ratios of neighbouring rows are
