@@ -17,7 +17,6 @@ import io
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -104,7 +103,7 @@ def read_template(path: Path) -> TemplateRead | None:
     def free(index: int) -> bool:
         """Wait for the scan of buffer ``index``; whether it found only lines in the layout."""
         scan, pending[index] = pending[index], None
-        return scan is None or scan.result().off < 0
+        return scan is None or scan.result() < 0
 
     carry, offset, rows, off = 0, 0, 0, False  # bytes carried over, buf[0]'s offset in the file, rows so far
     with ThreadPoolExecutor(max_workers=2) as pool, open(path, "rb", buffering=0) as fh:
@@ -134,7 +133,7 @@ def read_template(path: Path) -> TemplateRead | None:
             if last:
                 break
         scans = [scan.result() for scan in pending if scan is not None]  # the rest were checked by free()
-    if off or offset != size or any(scan.off >= 0 for scan in scans) or not blocks:
+    if off or offset != size or any(scan >= 0 for scan in scans) or not blocks:
         return None
     # Every block was scanned (each buffer's last scan is in ``scans``, earlier ones passed ``free``).
     info["sha256"] = digest.hexdigest()
@@ -160,22 +159,17 @@ def _fill(fh: io.RawIOBase, view: memoryview) -> int:
     return got
 
 
-class _Scanned(NamedTuple):
-    off: int  # -1, or the offset of the first line off the layout
-
-
-def _scan(
-    buf: np.ndarray, block: _Block, last: bool, columns: Columns, tracks: Words, events: Words
-) -> _Scanned:
-    """Scan one block and code its two text columns (on a worker thread, beside the reading)."""
+def _scan(buf: np.ndarray, block: _Block, last: bool, columns: Columns, tracks: Words, events: Words) -> int:
+    """Scan one block and code its two text columns (on a worker thread, beside the reading); -1 when
+    every line was in the layout, else the offset of the first that was not."""
     rows, off = scan_lines(
         buf, block.size, last, block.first_row, block.first_slot, block.text_start, columns, tracks, events
     )
     if off >= 0 or rows != block.rows:
-        return _Scanned(max(off, 0))
+        return max(off, 0)
     block.track = _text(tracks, block).dictionary_encode()
     block.event = _text(events, block).dictionary_encode()
-    return _Scanned(-1)
+    return -1
 
 
 def _text(words: Words, block: _Block) -> pa.StringArray:
