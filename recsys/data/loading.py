@@ -2,8 +2,8 @@
 
 ``sessions.jsonl`` of a real release holds millions of lines. A file every line of which is in the layout
 releases are written in (``json.dumps``'s, fields in release order) is read by the compiled template
-reader (:mod:`recsys.data.template_read`: about twice polars' speed on two cores, the lines numbered and
-the file hashed in the same pass). Any other file is read with pyarrow's columnar JSON reader into typed
+reader (:mod:`recsys.data.template_read`: faster than polars' bare read on two cores, the lines numbered
+and the file hashed in the same pass). Any other file is read with pyarrow's columnar JSON reader into typed
 columns (pandas' JSON parser needs 16 s and 4 GB for 3 million events); both give the same table for a
 file in the layout. pyarrow fails
 a whole file on one bad line and cannot say which line it was, so when it fails (or infers a type no
@@ -156,9 +156,6 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
     overlong = find_overlong_line(path)
     if overlong is not None and not skip_malformed:
         raise DataError(overlong_reason(), file=str(path), line=overlong)
-    # The hash and the line count (FileScanner) run after the columnar read, which has both cores, and
-    # beside the encoding of its columns; the rows are numbered 1..n meanwhile and renumbered in the
-    # rare file with blank lines. Every error is raised after the scanner's own.
     if overlong is None and (template := read_template(path)) is not None:
         # The release's own layout, read by the compiled scanner: no line can be malformed.
         table = _finish(template.table)
@@ -169,6 +166,9 @@ def read_sessions(path: str | os.PathLike, *, skip_malformed: bool = False) -> L
             fingerprint=template.fingerprint,
             path=path,
         )
+    # The hash and the line count (FileScanner) run after the columnar read, which has both cores, and
+    # beside the encoding of its columns; the rows are numbered 1..n meanwhile and renumbered in the
+    # rare file with blank lines. Every error is raised after the scanner's own.
     scanner = FileScanner(path)
     table: pa.Table | None = None
     if overlong is None and first_line_is_object(path):
@@ -496,4 +496,3 @@ def _finish(table: pa.Table) -> pa.Table:
             "event_type": events,
         }
     )
-
