@@ -443,18 +443,19 @@ def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
     in chunk order, which appends each chunk's new values: the column's order of first appearance."""
     if pa.types.is_null(column.type):
         column = pa.chunked_array([pa.nulls(len(column), pa.string())])
-    if pa.types.is_dictionary(column.type) and column.num_chunks:
-        unified = column.unify_dictionaries()
-        indices = pa.concat_arrays([chunk.indices for chunk in unified.chunks])
-        return pa.DictionaryArray.from_arrays(indices, unified.chunk(0).dictionary)
-    # Encoded chunk by chunk with one memo table, so a value keeps its code in every chunk and the last
-    # chunk's dictionary holds them all: only the codes are concatenated, not the strings (copying
-    # those first cost as much as the encoding).
-    encoded = column.dictionary_encode()
-    if encoded.num_chunks == 0:
-        return pa.array([], type=column.type).dictionary_encode()
-    indices = pa.concat_arrays([chunk.indices for chunk in encoded.chunks])
-    return pa.DictionaryArray.from_arrays(indices, encoded.chunk(encoded.num_chunks - 1).dictionary)
+    if column.num_chunks == 0:
+        value_type = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        return pa.array([], type=value_type).dictionary_encode()
+    if pa.types.is_dictionary(column.type):
+        coded = column.unify_dictionaries()
+        names = coded.chunk(0).dictionary
+    else:
+        # Encoded chunk by chunk with one memo table, so a value keeps its code in every chunk and the
+        # last chunk's dictionary holds them all: only the codes are concatenated, not the strings
+        # (copying those first cost as much as the encoding).
+        coded = column.dictionary_encode()
+        names = coded.chunk(coded.num_chunks - 1).dictionary
+    return pa.DictionaryArray.from_arrays(pa.concat_arrays([chunk.indices for chunk in coded.chunks]), names)
 
 
 def _finish(table: pa.Table) -> pa.Table:

@@ -176,7 +176,7 @@ def _factorize(column: pa.ChunkedArray, order: np.ndarray | None = None) -> tupl
     if pa.types.is_integer(column.type):
         codes, uniques = pd.factorize(column.to_numpy(), sort=True)
         return codes.astype(np.int64, copy=False), pa.array(uniques, type=column.type)
-    encoded = column.combine_chunks().dictionary_encode()
+    encoded = one_array(column).dictionary_encode()
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
 
 

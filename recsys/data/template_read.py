@@ -98,18 +98,12 @@ def read_template(path: Path) -> TemplateRead | None:
     blocks: list[_Block] = []
     buffers = [np.empty(_BLOCK + _SPARE, np.uint8) for _ in range(min(_BUFFERS, most_blocks))]
     tracks, events = new_words(most_rows, most_blocks, size), new_words(most_rows, most_blocks, size)
-    pending: list[Future | None] = [None] * len(buffers)
-
-    def free(index: int) -> bool:
-        """Wait for the scan of buffer ``index``; whether it found only lines in the layout."""
-        scan, pending[index] = pending[index], None
-        return scan is None or scan.result() < 0
-
-    carry, offset, rows, off = 0, 0, 0, False  # bytes carried over, buf[0]'s offset in the file, rows so far
+    scans: list[Future] = []  # one a block, in file order
+    carry, offset, rows = 0, 0, 0  # bytes carried over, buf[0]'s offset in the file, rows so far
     with ThreadPoolExecutor(max_workers=2) as pool, open(path, "rb", buffering=0) as fh:
-        index = 0
         while True:
-            buf = buffers[index]
+            n = len(scans)  # this block's number: it fills buffer n % len(buffers)
+            buf = buffers[n % len(buffers)]
             got = _fill(fh, memoryview(buf)[carry : carry + _BLOCK])
             digest.update(memoryview(buf)[carry : carry + got])
             end, last = carry + got, got < _BLOCK
@@ -118,24 +112,23 @@ def read_template(path: Path) -> TemplateRead | None:
             cut = end if last else last_line_break(buf, end) + 1
             if cut == 0 or end - cut > _SPARE:
                 return None  # a line longer than a block's spare room: not the layout
-            following = (index + 1) % len(buffers)
             if not last:
-                if not free(following):  # its scan must end before the carried bytes overwrite it
-                    off = True
+                # the next buffer's earlier scan (block n + 1 - len(buffers)) must end before the carried
+                # bytes overwrite it; a line off the layout there ends the read short of the file's end
+                earlier = n + 1 - len(buffers)
+                if earlier >= 0 and scans[earlier].result() >= 0:
                     break
-                buffers[following][: end - cut] = buf[cut:end]
+                buffers[(n + 1) % len(buffers)][: end - cut] = buf[cut:end]
             lines = line_breaks(buf, cut) + int(last and buf[cut - 1] != 10)
-            slot = rows + len(blocks)
-            block = _Block(rows, slot, lines, offset, cut)
-            pending[index] = pool.submit(_scan, buf, block, last, columns, tracks, events)
+            block = _Block(rows, rows + n, lines, offset, cut)
+            scans.append(pool.submit(_scan, buf, block, last, columns, tracks, events))
             blocks.append(block)
-            rows, offset, carry, index = rows + lines, offset + cut, end - cut, following
+            rows, offset, carry = rows + lines, offset + cut, end - cut
             if last:
                 break
-        scans = [scan.result() for scan in pending if scan is not None]  # the rest were checked by free()
-    if off or offset != size or any(scan >= 0 for scan in scans) or not blocks:
+        complete = offset == size and all(scan.result() < 0 for scan in scans)
+    if not complete:
         return None
-    # Every block was scanned (each buffer's last scan is in ``scans``, earlier ones passed ``free``).
     info["sha256"] = digest.hexdigest()
     session, millis, user, user_valid = (column[:rows] for column in columns)
     table = pa.table(
