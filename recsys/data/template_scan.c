@@ -40,10 +40,11 @@ static int64_t digits(const uint8_t *buf, int64_t p, int count) {
     return value;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil; years >= 1970 only,
+ * so C's division needs no rounding towards minus infinity). */
 static int64_t days(int64_t year, int64_t month, int64_t day) {
     year -= month <= 2;
-    int64_t era = (year >= 0 ? year : year - 399) / 400;
+    int64_t era = year / 400;
     int64_t yoe = year - era * 400;
     int64_t doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
     return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
